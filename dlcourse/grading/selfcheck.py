@@ -1,0 +1,147 @@
+"""``dlcourse check``: the self-study student's self-check of one notebook.
+
+Runs the notebook top to bottom in a fresh kernel (as the instructor's autograder does),
+then reads every autograded test cell: a test passes when its cell raised nothing. Points
+are counted with nbgrader's own rule (:func:`nbgrader.utils.determine_grade`), so the total
+equals what the instructor's grader gives for the visible tests. Hidden tests are not in
+the student's notebook and cannot be run here; the report says so.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbgrader.utils import compute_checksum, determine_grade
+
+from . import cells as nbcells
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass
+class TestResult:
+    """One autograded test cell after execution."""
+
+    grade_id: str
+    exercise: str | None
+    points: float
+    max_points: float
+    message: str = ""
+    edited: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.points >= self.max_points
+
+
+@dataclass
+class CheckReport:
+    notebook: Path
+    tests: list[TestResult] = field(default_factory=list)
+    manual: list[tuple[str, float]] = field(default_factory=list)
+    kernel_error: str = ""
+
+    @property
+    def score(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_points for t in self.tests)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.tests) and not self.kernel_error and all(t.passed for t in self.tests)
+
+
+def _error_message(cell) -> str:
+    """``ename: evalue`` of the cell's error output, ANSI colours removed."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            text = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip()
+            return _ANSI.sub("", text).rstrip(": ")
+    return ""
+
+
+def _report(nb, path: Path, kernel_error: str = "") -> CheckReport:
+    report = CheckReport(notebook=path, kernel_error=kernel_error)
+    exercises = [nbcells.grade_id(c).removeprefix("ex_") for c in nb.cells
+                 if nbcells.is_answer(c) and nbcells.grade_id(c)]
+    for cell in nb.cells:
+        gid = nbcells.grade_id(cell)
+        if nbcells.is_manually_graded(cell):
+            report.manual.append((gid, nbcells.points(cell)))
+        if not nbcells.is_autograded_test(cell):
+            continue
+        earned, max_points = determine_grade(cell)
+        stored = nbcells.nbgrader_meta(cell).get("checksum")
+        report.tests.append(TestResult(
+            grade_id=gid,
+            exercise=nbcells.exercise_for_test(gid, exercises),
+            points=float(earned or 0.0),
+            max_points=float(max_points),
+            message=_error_message(cell),
+            edited=bool(stored) and stored != compute_checksum(cell),
+        ))
+    return report
+
+
+def run_check(notebook: str | Path, timeout: int = 60) -> CheckReport:
+    """Execute ``notebook`` in a fresh kernel (in its own folder) and grade its test cells.
+
+    ``timeout`` is per cell, in seconds, as for the instructor's autograder; a cell that
+    runs longer is stopped and its test counts as failed.
+    """
+    path = Path(notebook)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # any unreadable file: the student needs the reason, not a trace
+        raise ValueError(f"{path} is not a readable Jupyter notebook: {exc}") from None
+    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent.resolve())}},
+                            interrupt_on_timeout=True)
+    kernel_error = ""
+    try:
+        client.execute()
+    except CellTimeoutError as exc:
+        kernel_error = f"a cell ran longer than {timeout} s and was stopped: {exc}"
+    except DeadKernelError as exc:
+        kernel_error = f"the kernel died (sys.exit, os._exit or a crash?): {exc}"
+    return _report(nb, path, kernel_error)
+
+
+def format_report(report: CheckReport) -> str:
+    """The table ``dlcourse check`` prints."""
+    lines = [f"Self-check of {report.notebook}", ""]
+    width = max([len(t.grade_id) for t in report.tests] + [10])
+    for t in report.tests:
+        status = "PASS" if t.passed else "FAIL"
+        line = f"  {status}  {t.grade_id:<{width}}  {t.points:g}/{t.max_points:g} points"
+        if t.message:
+            line += f"  — {t.message}"
+        lines.append(line)
+        if t.edited:
+            lines.append("        note: this test cell was edited; the instructor's grader "
+                         "restores the original test, so edits cannot change the grade")
+    if not report.tests:
+        lines.append("  (no autograded test cells found: is this a course notebook?)")
+    for gid, pts in report.manual:
+        lines.append(f"  ----  {gid:<{width}}  {pts:g} points, graded by the instructor")
+    if report.kernel_error:
+        lines.append(f"\n  Problem while running the notebook: {report.kernel_error}")
+    lines.append("")
+    lines.append(f"Total: {report.score:g}/{report.max_score:g} points from the visible tests.")
+    if report.all_passed:
+        lines.append("All visible tests pass. Hidden tests (run only by the instructor's "
+                     "grader) may check more cases.")
+    else:
+        lines.append("Open the notebook, read the failing test's message, fix the answer cell "
+                     "it checks and run the check again.")
+    return "\n".join(lines)

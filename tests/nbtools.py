@@ -1,0 +1,82 @@
+"""Notebook helpers shared by the tests: execution, errors, and fake student answers."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+from dlcourse.grading import cells as nbcells
+from dlcourse.grading.course import chapter_notebooks, list_chapters
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = list_chapters(ROOT)
+
+
+def solution_notebook(chapter: str) -> Path:
+    return chapter_notebooks(ROOT / "solutions" / chapter)[0]
+
+
+def course_notebook(chapter: str) -> Path:
+    return ROOT / "course" / chapter / solution_notebook(chapter).name
+
+
+def read(path) -> nbformat.NotebookNode:
+    return nbformat.read(str(path), as_version=4)
+
+
+def execute(nb, cwd: Path, timeout: int = 90) -> nbformat.NotebookNode:
+    """Run a copy of ``nb`` top to bottom in a fresh python3 kernel, keeping errors."""
+    nb = copy.deepcopy(nb)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def errors(nb) -> list[tuple[int, nbformat.NotebookNode, dict]]:
+    """``(index, cell, error output)`` for every cell whose execution raised."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                found.append((i, cell, out))
+    return found
+
+
+def answer_ids(nb) -> list[str]:
+    return [nbcells.grade_id(c) for c in nb.cells
+            if nbcells.is_answer(c) and not nbcells.is_manually_graded(c)]
+
+
+def fill_answers(student_nb, source_nb, leave_blank=(), replace=None):
+    """A student's notebook with the model answers typed in.
+
+    Answer cells listed in ``leave_blank`` keep the released stub; ``replace`` maps a
+    grade_id to source code to type instead (a wrong answer). Everything else the student
+    did not touch stays as released, as in a real submission.
+    """
+    replace = replace or {}
+    model = {nbcells.grade_id(c): c.source for c in source_nb.cells if nbcells.is_answer(c)}
+    nb = copy.deepcopy(student_nb)
+    for cell in nb.cells:
+        gid = nbcells.grade_id(cell)
+        if not nbcells.is_answer(cell) or gid in leave_blank:
+            continue
+        if gid in replace:
+            cell.source = replace[gid]
+        else:
+            cell.source = nbcells.strip_markers(model[gid])
+    return nb
+
+
+def graded_cells_by_exercise(nb) -> dict[str, list]:
+    """Autograded test cells grouped by the exercise (answer id) they check."""
+    names = [gid.removeprefix("ex_") for gid in answer_ids(nb)]
+    groups: dict[str, list] = {}
+    for cell in nb.cells:
+        if nbcells.is_autograded_test(cell):
+            name = nbcells.exercise_for_test(nbcells.grade_id(cell), names)
+            groups.setdefault(name, []).append(cell)
+    return groups
