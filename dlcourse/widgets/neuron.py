@@ -1,17 +1,11 @@
-"""Interactive plots for the chapters (ipywidgets + matplotlib).
-
-Each function returns an ``ipywidgets`` object; a notebook shows it with ``display(...)``
-or by leaving it as the last expression of a cell. ipywidgets and pyplot are imported
-inside the functions so ``import dlcourse`` stays light. Executed headless (nbclient, CI)
-the widget renders once with its initial values and raises nothing.
-"""
+"""Widgets for the single neuron: an activation explorer and a 2-input neuron explorer."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .activations import ACTIVATIONS
-from .checks import as_float_array
+from ..activations import ACTIVATIONS
+from ..checks import as_float_array
 
 
 def _slider(value, low, high, step, description):

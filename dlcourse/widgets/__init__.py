@@ -1,0 +1,11 @@
+"""Interactive plots for the chapters (ipywidgets + matplotlib), one module per concept.
+
+Each function returns an ``ipywidgets`` object; a notebook shows it by leaving it as the
+last expression of a cell. ipywidgets and pyplot are imported inside the functions so
+``import dlcourse`` stays light. Executed headless (nbclient, CI) a widget renders once with
+its initial values and raises nothing.
+"""
+
+from .neuron import activation_explorer, neuron_explorer
+
+__all__ = ["activation_explorer", "neuron_explorer"]
