@@ -140,7 +140,7 @@ class Neuron(Module):
         """
         import torch
 
-        from .torch_twins import TorchNeuron
+        from .twins.neuron import TorchNeuron
 
         dtype = torch.float64 if self.params["w"].dtype == np.float64 else torch.float32
         twin = TorchNeuron(self.n_inputs, self.activation.name).to(dtype)

@@ -1,7 +1,4 @@
-"""torch twins of the numpy models. Importing this module imports torch.
-
-Kept separate so ``import dlcourse`` never pays torch's ~1 s import; numpy models reach
-their twin through a ``to_torch()`` method that imports this module on first call.
+"""The single neuron in torch: Linear(d, 1) followed by the activation.
 """
 
 from __future__ import annotations
