@@ -2,6 +2,34 @@
 Nothing here downloads anything, so every notebook runs offline.
 """
 
+from .augment import add_noise, augment_images, image_augmenter, rotate_images, shift_images
+from .batching import iterate_minibatches
+from .datasets import (
+    load_digits_data,
+    make_circles,
+    make_moons,
+    make_noisy_regression,
+    make_spirals,
+)
+from .preprocess import MinMaxScaler, Standardizer
+from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_xor
 
-__all__ = ["make_linearly_separable", "make_xor"]
+__all__ = [
+    "MinMaxScaler",
+    "Standardizer",
+    "add_noise",
+    "augment_images",
+    "image_augmenter",
+    "iterate_minibatches",
+    "load_digits_data",
+    "make_circles",
+    "make_linearly_separable",
+    "make_moons",
+    "make_noisy_regression",
+    "make_spirals",
+    "make_xor",
+    "rotate_images",
+    "shift_images",
+    "train_val_test_split",
+]
