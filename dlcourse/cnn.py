@@ -1,0 +1,485 @@
+"""Convolutional layers (卷积层) in numpy: convolution, pooling (池化), flatten, batch norm.
+
+Images are batches in the NCHW layout torch uses: ``x`` has shape (N, C, H, W) — N images,
+C channels, H rows, W columns. A convolution with C_out filters of size k×k slides each filter
+over the image and, at every position, takes the dot product of the filter with the k×k×C_in
+patch under it::
+
+    out[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] · x_pad[n, c, i·s + p·d, j·s + q·d]
+
+with stride s, dilation d and zero padding. The output size per spatial axis is
+``(H + 2·padding − d·(k − 1) − 1) // s + 1``.
+
+Two implementations live here, on purpose:
+
+- :func:`conv2d_naive` — nested Python loops over images, filters and output pixels; the
+  formula above, line by line. For teaching and as the reference in the tests.
+- :class:`Conv2D` — the tuned layer. **im2col**: copy every patch into one column of a
+  matrix ("image to columns", a strided view of the padded input copied into a preallocated
+  buffer), then the whole convolution is one matrix product per batch, done by BLAS.
+  Backward reuses the columns for the weight gradient and scatters the column gradient back
+  with k·k strided slice additions (``np.add.at`` is 3–5× slower).
+
+Every layer follows :class:`dlcourse.module.Module`: ``forward(x, training) -> (out, cache)``
+and ``backward(dout, cache) -> dx``. ``to_torch()`` builds the torch twin
+(:mod:`dlcourse.twins.cnn`), importing torch on first use only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .checks import as_float_array, check_positive
+from .module import Module
+
+
+def _pair_free_int(value, name: str, *, allow_zero: bool = False) -> int:
+    """A non-negative (or positive) Python int hyperparameter, or a readable error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        what = "a non-negative integer" if allow_zero else "a positive integer"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                     dilation: int = 1) -> int:
+    """Output length along one spatial axis: (size + 2p − d(k − 1) − 1) // s + 1."""
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def _check_images(x, name: str, channels: int | None, dtype=None) -> np.ndarray:
+    hint = f"(N, {channels}, H, W)" if channels is not None else "(N, C, H, W)"
+    x = as_float_array(x, name, ndim=4, shape_hint=hint)
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{name} must have shape {hint}: this layer expects {channels} input "
+                         f"channels (NCHW layout), got shape {x.shape}")
+    if dtype is not None and x.dtype != dtype:
+        x = x.astype(dtype)
+    return x
+
+
+def _output_hw(H: int, W: int, k: int, s: int, p: int, d: int) -> tuple[int, int]:
+    Ho, Wo = conv_output_size(H, k, s, p, d), conv_output_size(W, k, s, p, d)
+    if Ho < 1 or Wo < 1:
+        raise ValueError(f"input of spatial size {H}×{W} is too small for kernel_size={k}, "
+                         f"dilation={d}, padding={p}: the output would be {Ho}×{Wo}")
+    return Ho, Wo
+
+
+# ---------------------------------------------------------------------------------------
+# The reference: loops, exactly the formula.
+# ---------------------------------------------------------------------------------------
+
+def conv2d_naive(x, W, b=None, stride: int = 1, padding: int = 0,
+                 dilation: int = 1) -> np.ndarray:
+    """Convolution (cross-correlation, as in every DL framework) with explicit loops.
+
+    x (N, C_in, H, W), W (C_out, C_in, k, k), b (C_out,) or None -> (N, C_out, H_out, W_out).
+    Loops over images, filters and output pixels; the inner k×k×C_in dot product is one
+    ``np.sum``. Hundreds of times slower than :class:`Conv2D` — that is the point.
+    """
+    x = _check_images(x, "x", None)
+    W = as_float_array(W, "W", ndim=4, shape_hint="(C_out, C_in, k, k)")
+    if W.shape[1] != x.shape[1] or W.shape[2] != W.shape[3]:
+        raise ValueError(f"W must have shape (C_out, {x.shape[1]}, k, k) for x with "
+                         f"{x.shape[1]} channels, got {W.shape}")
+    C_out, _, k, _ = W.shape
+    b = np.zeros(C_out, dtype=W.dtype) if b is None else as_float_array(b, "b", ndim=1)
+    N, _, H, Wd = x.shape
+    Ho, Wo = _output_hw(H, Wd, k, stride, padding, dilation)
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out = np.zeros((N, C_out, Ho, Wo), dtype=np.result_type(x, W))
+    span = dilation * (k - 1) + 1
+    for n in range(N):                        # every image
+        for o in range(C_out):                # every filter
+            for i in range(Ho):               # every output row
+                for j in range(Wo):           # every output column
+                    r, c = i * stride, j * stride
+                    patch = xp[n, :, r:r + span:dilation, c:c + span:dilation]
+                    out[n, o, i, j] = np.sum(patch * W[o]) + b[o]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# im2col: the tuned path.
+# ---------------------------------------------------------------------------------------
+
+def _patches_view(xp: np.ndarray, k: int, Ho: int, Wo: int, s: int, d: int) -> np.ndarray:
+    """Strided view (N, C, k, k, Ho, Wo) of a padded batch: [n, c, p, q, i, j] is
+    xp[n, c, i·s + p·d, j·s + q·d]. No copy."""
+    sn, sc, sh, sw = xp.strides
+    N, C = xp.shape[:2]
+    return as_strided(xp, shape=(N, C, k, k, Ho, Wo),
+                      strides=(sn, sc, d * sh, d * sw, s * sh, s * sw), writeable=False)
+
+
+def im2col(x, kernel_size: int, stride: int = 1, padding: int = 0,
+           dilation: int = 1) -> np.ndarray:
+    """Image to columns: x (N, C, H, W) -> (N, C·k·k, H_out·W_out).
+
+    Column ``i·W_out + j`` of image n holds the C×k×k patch the filter sees at output pixel
+    (i, j), flattened in the order of a weight tensor W[o] (channel, row, column), so that a
+    convolution becomes ``W.reshape(C_out, -1) @ cols`` — one matrix product.
+    """
+    x = _check_images(x, "x", None)
+    N, C, H, W = x.shape
+    k, s, p, d = kernel_size, stride, padding, dilation
+    Ho, Wo = _output_hw(H, W, k, s, p, d)
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else np.ascontiguousarray(x)
+    cols = np.empty((N, C, k, k, Ho, Wo), dtype=x.dtype)
+    np.copyto(cols, _patches_view(xp, k, Ho, Wo, s, d))
+    return cols.reshape(N, C * k * k, Ho * Wo)
+
+
+def _init_conv_weight(init: str, shape, rng, dtype) -> np.ndarray:
+    C_out, C_in, k, _ = shape
+    fan_in, fan_out = C_in * k * k, C_out * k * k
+    if init == "he":
+        w = rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)
+    elif init == "xavier":
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        w = rng.uniform(-limit, limit, size=shape)
+    elif init == "torch":  # what nn.Conv2d does: kaiming_uniform with a = sqrt(5)
+        limit = 1.0 / np.sqrt(fan_in)
+        w = rng.uniform(-limit, limit, size=shape)
+    elif init == "normal":
+        w = rng.standard_normal(shape) * 0.01
+    else:
+        raise ValueError(f"init must be 'he', 'xavier', 'torch' or 'normal', got {init!r}")
+    return w.astype(dtype)
+
+
+class Conv2D(Module):
+    """2-D convolution layer, tuned with im2col + one BLAS matmul per batch.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in and C_out.
+    kernel_size : int
+        k, for a square k×k filter.
+    stride, padding, dilation : int
+        Step between filter positions, zeros added on every side, spacing between filter taps.
+    init : {"he", "xavier", "torch", "normal"}
+        Initial weights (biases start at 0). "he" suits ReLU networks.
+    seed : int
+    dtype : numpy float dtype, default float32
+
+    Attributes
+    ----------
+    params : {"W": (C_out, C_in, k, k), "b": (C_out,)} — torch's ``nn.Conv2d`` layout.
+
+    Shapes: x (N, C_in, H, W) -> out (N, C_out, H_out, W_out),
+    H_out = (H + 2·padding − dilation·(k − 1) − 1) // stride + 1, same for W_out.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, dilation: int = 1, init: str = "he", seed: int = 0,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        check_positive(in_channels, "in_channels", integer=True)
+        check_positive(out_channels, "out_channels", integer=True)
+        self.kernel_size = _pair_free_int(kernel_size, "kernel_size")
+        self.stride = _pair_free_int(stride, "stride")
+        self.padding = _pair_free_int(padding, "padding", allow_zero=True)
+        self.dilation = _pair_free_int(dilation, "dilation")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.init = init
+        rng = np.random.default_rng(seed)
+        shape = (out_channels, in_channels, self.kernel_size, self.kernel_size)
+        self.params["W"] = _init_conv_weight(init, shape, rng, np.dtype(dtype))
+        self.params["b"] = np.zeros(out_channels, dtype=dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        # Scratch buffers reused between calls (fresh MB-sized arrays cost page faults).
+        # The columns buffer is lent to one training forward's cache until its backward.
+        self._padded: np.ndarray | None = None
+        self._dpadded: np.ndarray | None = None
+        self._cols: np.ndarray | None = None
+        self._cols_lent = False
+
+    @property
+    def dtype(self):
+        return self.params["W"].dtype
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {name}={getattr(self, name)}" for name, default in
+                        (("stride", 1), ("padding", 0), ("dilation", 1))
+                        if getattr(self, name) != default)
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size}{extra})")
+
+    def output_shape(self, input_shape) -> tuple[int, int, int, int]:
+        """(N, C_in, H, W) -> (N, C_out, H_out, W_out)."""
+        N, _, H, W = input_shape
+        Ho, Wo = _output_hw(H, W, self.kernel_size, self.stride, self.padding, self.dilation)
+        return N, self.out_channels, Ho, Wo
+
+    def _buffer(self, attr: str, shape) -> np.ndarray:
+        buf = getattr(self, attr)
+        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
+            buf = np.zeros(shape, dtype=self.dtype)  # zeros: the padding border stays 0
+            setattr(self, attr, buf)
+        return buf
+
+    def forward(self, x, training: bool = False):
+        """x (N, C_in, H, W) -> out (N, C_out, H_out, W_out); cache = (x.shape, cols)."""
+        x = _check_images(x, "x", self.in_channels, self.dtype)
+        N, C, H, W = x.shape
+        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
+        Ho, Wo = _output_hw(H, W, k, s, p, d)
+        if p:
+            xp = self._buffer("_padded", (N, C, H + 2 * p, W + 2 * p))
+            xp[:, :, p:p + H, p:p + W] = x
+        else:
+            xp = np.ascontiguousarray(x)
+        shape = (N, C, k, k, Ho, Wo)
+        if training and not self._cols_lent:  # lend the scratch buffer until backward
+            cols = self._buffer("_cols", shape)
+            self._cols_lent = True
+        else:  # inference, or a second forward before the first one's backward
+            cols = np.empty(shape, dtype=self.dtype)
+        np.copyto(cols, _patches_view(xp, k, Ho, Wo, s, d))
+        cols2 = cols.reshape(N, C * k * k, Ho * Wo)
+        out = np.matmul(self.params["W"].reshape(self.out_channels, -1), cols2)
+        out += self.params["b"][:, None]
+        return out.reshape(N, self.out_channels, Ho, Wo), (x.shape, cols)
+
+    def backward(self, dout, cache):
+        """dout (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills grads "W" and "b".
+
+        dW = Σ_n dout[n] @ cols[n]ᵀ, db = Σ dout, dcols = Wᵀ @ dout; then col2im adds each
+        of the k·k column slices back onto the (padded) input positions it was copied from.
+        """
+        x_shape, cols = cache
+        N, C, H, W = x_shape
+        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
+        Ho, Wo = cols.shape[4:]
+        C_out = self.out_channels
+        dout = as_float_array(dout, "dout", ndim=4, shape_hint=f"(N, {C_out}, H_out, W_out)")
+        if dout.shape != (N, C_out, Ho, Wo):
+            raise ValueError(f"dout must have the forward output's shape {(N, C_out, Ho, Wo)}, "
+                             f"got {dout.shape}")
+        d2 = np.ascontiguousarray(dout, dtype=self.dtype).reshape(N, C_out, Ho * Wo)
+        cols2 = cols.reshape(N, C * k * k, Ho * Wo)
+        self.grads["b"][...] = d2.sum(axis=(0, 2))
+        self.grads["W"][...] = np.einsum("nop,nqp->oq", d2, cols2,
+                                         optimize=True).reshape(self.params["W"].shape)
+        # The columns are no longer needed: write their gradient into the same buffer.
+        np.matmul(self.params["W"].reshape(C_out, -1).T, d2, out=cols2)
+        dxp = self._buffer("_dpadded", (N, C, H + 2 * p, W + 2 * p))
+        dxp[...] = 0
+        for i in range(k):                # k·k strided slice additions, no per-pixel loop
+            for j in range(k):
+                r, c = i * d, j * d
+                dxp[:, :, r:r + s * (Ho - 1) + 1:s, c:c + s * (Wo - 1) + 1:s] += cols[:, :, i, j]
+        if cols is self._cols:
+            self._cols_lent = False
+        return dxp[:, :, p:p + H, p:p + W].copy()
+
+    def to_torch(self):
+        """``torch.nn.Conv2d`` with copies of W and b (imports torch on first use)."""
+        from .twins.cnn import conv2d_to_torch
+
+        return conv2d_to_torch(self)
+
+
+# ---------------------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------------------
+
+class _Pool2D(Module):
+    """Shared shape logic of max and average pooling (no parameters)."""
+
+    def __init__(self, kernel_size: int, stride: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = _pair_free_int(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _pair_free_int(stride, "stride")
+
+    def __repr__(self) -> str:
+        extra = "" if self.stride == self.kernel_size else f", stride={self.stride}"
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}{extra})"
+
+    def output_shape(self, input_shape):
+        N, C, H, W = input_shape
+        return (N, C) + _output_hw(H, W, self.kernel_size, self.stride, 0, 1)
+
+    def _windows(self, x):
+        """x (N, C, H, W) -> ((N, C, H_out, W_out, k, k) strided view, H_out, W_out)."""
+        k, s = self.kernel_size, self.stride
+        Ho, Wo = _output_hw(x.shape[2], x.shape[3], k, s, 0, 1)
+        sn, sc, sh, sw = x.strides
+        view = as_strided(x, shape=x.shape[:2] + (Ho, Wo, k, k),
+                          strides=(sn, sc, s * sh, s * sw, sh, sw), writeable=False)
+        return view, Ho, Wo
+
+    def _scatter(self, dwin, x_shape):
+        """Adjoint of ``_windows``: add (N, C, H_out, W_out, k, k) window grads into dx."""
+        k, s = self.kernel_size, self.stride
+        N, C, Ho, Wo = dwin.shape[:4]
+        if s == k and x_shape[2] == Ho * k and x_shape[3] == Wo * k:  # tiles: a transpose
+            return np.ascontiguousarray(dwin.transpose(0, 1, 2, 4, 3, 5)).reshape(x_shape)
+        dx = np.zeros(x_shape, dtype=dwin.dtype)
+        for i in range(k):
+            for j in range(k):
+                dx[:, :, i:i + s * (Ho - 1) + 1:s, j:j + s * (Wo - 1) + 1:s] += dwin[..., i, j]
+        return dx
+
+
+class MaxPool2D(_Pool2D):
+    """Max pooling (最大池化): the largest value of every k×k window (stride defaults to k).
+
+    x (N, C, H, W) -> out (N, C, H_out, W_out), H_out = (H − k) // stride + 1.
+    The gradient flows only to the position of each window's maximum (the first one on ties,
+    as torch does).
+    """
+
+    def forward(self, x, training: bool = False):
+        """x (N, C, H, W) -> out (N, C, H_out, W_out); cache = (x.shape, argmax (N, C, H_out,
+        W_out) int index into each flattened window)."""
+        x = _check_images(x, "x", None)
+        view, Ho, Wo = self._windows(np.ascontiguousarray(x))
+        k = self.kernel_size
+        flat = view.reshape(x.shape[:2] + (Ho, Wo, k * k))  # copies the windows
+        idx = flat.argmax(axis=-1)
+        out = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
+        return out, (x.shape, idx)
+
+    def backward(self, dout, cache):
+        """dout (N, C, H_out, W_out) -> dx (N, C, H, W)."""
+        x_shape, idx = cache
+        dout = as_float_array(dout, "dout", ndim=4, shape_hint="(N, C, H_out, W_out)")
+        if dout.shape != idx.shape:
+            raise ValueError(f"dout must have the forward output's shape {idx.shape}, "
+                             f"got {dout.shape}")
+        k = self.kernel_size
+        dwin = np.zeros(idx.shape + (k * k,), dtype=dout.dtype)
+        np.put_along_axis(dwin, idx[..., None], dout[..., None], axis=-1)
+        return self._scatter(dwin.reshape(idx.shape + (k, k)), x_shape)
+
+    def to_torch(self):
+        from .twins.cnn import pool_to_torch
+
+        return pool_to_torch(self)
+
+
+class AvgPool2D(_Pool2D):
+    """Average pooling (平均池化): the mean of every k×k window (stride defaults to k).
+
+    x (N, C, H, W) -> out (N, C, H_out, W_out); each input receives dout / k² from every
+    window that contains it.
+    """
+
+    def forward(self, x, training: bool = False):
+        """x (N, C, H, W) -> out (N, C, H_out, W_out); cache = x.shape."""
+        x = _check_images(x, "x", None)
+        view, _, _ = self._windows(np.ascontiguousarray(x))
+        return view.mean(axis=(4, 5), dtype=x.dtype), x.shape
+
+    def backward(self, dout, cache):
+        """dout (N, C, H_out, W_out) -> dx (N, C, H, W)."""
+        x_shape = cache
+        out_shape = self.output_shape(x_shape)
+        dout = as_float_array(dout, "dout", ndim=4, shape_hint="(N, C, H_out, W_out)")
+        if dout.shape != out_shape:
+            raise ValueError(f"dout must have the forward output's shape {out_shape}, "
+                             f"got {dout.shape}")
+        k = self.kernel_size
+        share = (dout / (k * k)).astype(dout.dtype, copy=False)
+        dwin = np.broadcast_to(share[..., None, None], out_shape + (k, k))
+        return self._scatter(dwin, x_shape)
+
+    def to_torch(self):
+        from .twins.cnn import pool_to_torch
+
+        return pool_to_torch(self)
+
+
+class Flatten(Module):
+    """(N, C, H, W) -> (N, C·H·W), the bridge from feature maps to a dense classifier."""
+
+    def __repr__(self) -> str:
+        return "Flatten()"
+
+    def forward(self, x, training: bool = False):
+        """x (N, ...) -> out (N, prod(...)); cache = x.shape."""
+        x = as_float_array(x, "x")
+        if x.ndim < 2:
+            raise ValueError(f"x must have shape (N, ...) with at least 2 dimensions, "
+                             f"got shape {x.shape}")
+        return x.reshape(x.shape[0], -1), x.shape
+
+    def backward(self, dout, cache):
+        """dout (N, prod(...)) -> dx (N, ...)."""
+        return np.reshape(dout, cache)
+
+    def to_torch(self):
+        import torch
+
+        return torch.nn.Flatten()
+
+
+class BatchNorm2D(Module):
+    """Batch normalization (批归一化) per channel over (N, H, W), as ``nn.BatchNorm2d``.
+
+    Training: normalize with the batch mean and (biased) variance, update the running
+    statistics with ``momentum`` (torch's convention: new = (1 − m)·old + m·batch, the
+    running variance unbiased). Inference: use the running statistics.
+    params {"gamma": (C,), "beta": (C,)}; x (N, C, H, W) -> out (N, C, H, W).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        check_positive(num_features, "num_features", integer=True)
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.params["gamma"] = np.ones(num_features, dtype=dtype)
+        self.params["beta"] = np.zeros(num_features, dtype=dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean = np.zeros(num_features, dtype=dtype)
+        self.running_var = np.ones(num_features, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"BatchNorm2D({self.num_features})"
+
+    def forward(self, x, training: bool = False):
+        """x (N, C, H, W) -> out (N, C, H, W); cache = (x_hat, inv_std, training)."""
+        x = _check_images(x, "x", self.num_features, self.params["gamma"].dtype)
+        if training:
+            mean = x.mean(axis=(0, 2, 3))
+            var = x.var(axis=(0, 2, 3))
+            m = x.size // self.num_features
+            self.running_mean[...] = (1 - self.momentum) * self.running_mean \
+                + self.momentum * mean
+            self.running_var[...] = (1 - self.momentum) * self.running_var \
+                + self.momentum * var * m / max(m - 1, 1)
+        else:
+            mean, var = self.running_mean, self.running_var
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        x_hat = (x - mean[:, None, None]) * inv_std[:, None, None]
+        out = self.params["gamma"][:, None, None] * x_hat + self.params["beta"][:, None, None]
+        return out.astype(x.dtype, copy=False), (x_hat, inv_std, training)
+
+    def backward(self, dout, cache):
+        """dout (N, C, H, W) -> dx (N, C, H, W); fills grads "gamma" and "beta"."""
+        x_hat, inv_std, training = cache
+        dout = as_float_array(dout, "dout", ndim=4, shape_hint="(N, C, H, W)")
+        if dout.shape != x_hat.shape:
+            raise ValueError(f"dout must have shape {x_hat.shape}, got {dout.shape}")
+        axes = (0, 2, 3)
+        self.grads["beta"][...] = dout.sum(axis=axes)
+        self.grads["gamma"][...] = (dout * x_hat).sum(axis=axes)
+        g = (self.params["gamma"] * inv_std)[:, None, None]
+        if not training:  # running statistics are constants
+            return dout * g
+        m = dout.size // self.num_features
+        mean_d = dout.mean(axis=axes, keepdims=True)
+        mean_dx = (dout * x_hat).mean(axis=axes, keepdims=True)
+        return g * (dout - mean_d - x_hat * mean_dx) if m else dout * g
+
+    def to_torch(self):
+        from .twins.cnn import batchnorm_to_torch
+
+        return batchnorm_to_torch(self)
