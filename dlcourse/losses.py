@@ -58,3 +58,73 @@ def binary_cross_entropy_with_logits(logits, target):
     n = z.shape[0] if z.ndim else 1
     loss = np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))) / n
     return float(loss), (sigmoid(z) - y) / n
+
+
+def softmax(logits):
+    """Softmax over the last axis: e^z / Σ e^z, computed as e^(z - max z) so it never overflows.
+
+    Shapes: logits (n, k) (or any shape) -> probabilities of the same shape, rows sum to 1.
+    """
+    z = as_float_array(logits, "logits")
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    e /= np.sum(e, axis=-1, keepdims=True)
+    return e
+
+
+def _check_labels(y, n: int, k: int) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"y must have shape ({n},): one integer class label per row of "
+                         f"logits, got shape {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"y must hold integer class labels 0..{k - 1}, got dtype {y.dtype}")
+    if n and (y.min() < 0 or y.max() >= k):
+        raise ValueError(f"class labels must lie in 0..{k - 1} for {k} logits per row, got "
+                         f"labels from {y.min()} to {y.max()}")
+    return y
+
+
+def softmax_cross_entropy(logits, y):
+    """Softmax followed by cross-entropy (交叉熵), fused: returns ``(loss, dlogits)``.
+
+    loss = 1/n Σ_i [log Σ_j e^{z_ij} - z_{i, y_i}]  (log-sum-exp with the row max subtracted,
+    so any logits are safe), and the gradient of the pair is simply (softmax(z) - onehot(y)) / n.
+
+    Shapes: logits (n, k), y (n,) integer labels in 0..k-1 -> float, (n, k).
+    """
+    z = as_float_array(logits, "logits", ndim=2, shape_hint="(n_samples, n_classes)")
+    n, k = z.shape
+    if n == 0:
+        raise ValueError("logits is empty: a loss needs at least one sample")
+    y = _check_labels(y, n, k)
+    shifted = z - np.max(z, axis=1, keepdims=True)
+    e = np.exp(shifted)
+    sums = np.sum(e, axis=1)
+    rows = np.arange(n)
+    loss = float(np.mean(np.log(sums) - shifted[rows, y]))
+    e /= sums[:, None]
+    e[rows, y] -= 1.0
+    e *= 1.0 / n
+    return loss, e
+
+
+def zero_one_loss(y_pred, y_true) -> float:
+    """The 0-1 loss: the fraction of wrong predictions (1 - accuracy). For evaluation only.
+
+    Its gradient is zero almost everywhere, so it cannot be minimized by gradient descent; a
+    differentiable surrogate (cross-entropy) is optimized instead. ``y_pred`` may be labels of
+    shape (n,) or scores of shape (n, k), whose row-wise argmax is taken.
+    """
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim == 2 and y_true.ndim == 1:
+        y_pred = np.argmax(y_pred, axis=1)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"y_pred and y_true must have the same shape, got {y_pred.shape} and "
+                         f"{y_true.shape}")
+    if y_true.size == 0:
+        raise ValueError("y_true is empty: a loss needs at least one sample")
+    return float(np.mean(y_pred != y_true))
