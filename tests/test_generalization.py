@@ -1,0 +1,44 @@
+"""Under/overfitting with polynomial capacity and data size; the capacity widget."""
+
+import numpy as np
+import pytest
+
+from dlcourse.generalization import (
+    fit_polynomial,
+    make_sine_data,
+    polynomial_features,
+    predict_polynomial,
+    train_test_errors,
+)
+
+
+def test_fit_recovers_an_exact_polynomial():
+    x = np.linspace(0, 1, 20)
+    y = 1 - 2 * x + 3 * x**3
+    coef = fit_polynomial(x, y, 3)
+    assert np.allclose(predict_polynomial(coef, x), y, atol=1e-8)
+    assert polynomial_features(x, 4).shape == (20, 5)
+    with pytest.raises(ValueError, match="degree must be an integer >= 0"):
+        polynomial_features(x, -1)
+
+
+def test_underfitting_and_overfitting_are_measured():
+    train1, test1 = train_test_errors(1, n_train=15)
+    train3, test3 = train_test_errors(3, n_train=15)
+    train12, test12 = train_test_errors(12, n_train=15)
+    assert train1 > 0.1 and test1 > 0.1, "a line underfits a sine: both errors high"
+    assert test3 < 0.1, "degree 3 generalizes"
+    assert train12 < train3 and test12 > 3 * test3, "degree 12 on 15 points overfits"
+    # more data tames the same capacity
+    assert train_test_errors(12, n_train=200)[1] < 0.1
+
+
+def test_data_is_deterministic():
+    a, b = make_sine_data(10, seed=3), make_sine_data(10, seed=3)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_capacity_widget_runs_headless():
+    from dlcourse.widgets import capacity_explorer
+
+    assert capacity_explorer().children
