@@ -43,6 +43,28 @@ def _cmd_check(args) -> int:
     return 0 if report.all_passed else 1
 
 
+def _cmd_grade(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .grading.autograde import format_summary, grade_class
+
+    roster = None
+    if args.roster:
+        roster = [line.strip() for line in open(args.roster, encoding="utf-8") if line.strip()]
+    bar = tqdm(desc=f"grading {args.chapter}", unit="student")
+    try:
+        report = grade_class(args.chapter, args.submissions, args.out, timeout=args.timeout,
+                             jobs=args.jobs, roster=roster, keep_work=args.keep_work,
+                             progress=lambda student: bar.update(1))
+    except (FileNotFoundError, ValueError) as exc:
+        bar.close()
+        print(f"dlcourse grade: {exc}", file=sys.stderr)
+        return 2
+    bar.close()
+    print(format_summary(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlcourse", description="The dlcourse deep-learning course: open it, check your "
@@ -60,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("notebook", help="path to the .ipynb to check")
     check.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell")
     check.set_defaults(func=_cmd_check)
+
+    grade = sub.add_parser("grade", help="(instructors) autograde a folder of submissions: "
+                           "grades.csv and one feedback page per student")
+    grade.add_argument("chapter", help="chapter folder name, e.g. 01_neuron")
+    grade.add_argument("submissions", help="folder with one subfolder per student, or "
+                       "<student>_*.ipynb files, or .zip archives of either")
+    grade.add_argument("--out", help="output folder (default: grading-output/<chapter> "
+                       "beside the submissions folder)")
+    grade.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell "
+                       "(nbgrader's Execute.timeout; default 60)")
+    grade.add_argument("--jobs", type=int, default=2, help="students graded at once")
+    grade.add_argument("--roster", help="text file with one student id per line; students "
+                       "on it with no submission are listed as missing")
+    grade.add_argument("--keep-work", action="store_true", help="keep the temporary nbgrader "
+                       "folders (for debugging)")
+    grade.set_defaults(func=_cmd_grade)
 
     rel = sub.add_parser("release", help="(instructors, contributors) regenerate course/ "
                          "from solutions/ with nbgrader")

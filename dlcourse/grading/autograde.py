@@ -1,0 +1,324 @@
+"""``dlcourse grade``: grade a whole class folder with nbgrader, losing no grade.
+
+The promise: put a class's submissions in a folder, run one command, get correct grades,
+per-student feedback and a CSV, whatever the students did to their notebooks.
+
+How it keeps that promise:
+
+- **Isolation.** nbgrader's gradebook is prepared once, then every student is graded in a
+  folder of their own with their own copy of it. A notebook that crashes the kernel, loops
+  forever or corrupts its files can only affect its own grade. Kernels run with their working
+  directory inside that student's temporary folder.
+- **Repair before grading.** Edited or deleted test cells and edited nbgrader metadata are
+  put back (:func:`dlcourse.grading.submissions.repair`); nbgrader then overwrites every test
+  cell with the instructor's version, so editing tests gains nothing.
+- **Limits.** A per-cell timeout (``Execute.timeout``; nbgrader ignores
+  ``ExecutePreprocessor.timeout``, nbgrader issue 1463), a time limit for the whole notebook,
+  and a cap on output size.
+- **Feedback without hidden tests** (nbgrader issues 917, 1363): see
+  :mod:`dlcourse.grading.preprocessors`.
+- **Atomic output.** ``grades.csv`` is written to a temporary file and renamed; re-running
+  rebuilds everything from the submissions, so rows are never duplicated.
+
+Security note: grading *runs student code with your rights*. Nothing here is a sandbox: a
+determined student can read or write any file you can (including the gradebook with the
+hidden tests). For a graded class, run ``dlcourse grade`` in a container or as a throw-away
+user that can reach nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from . import cells as nbcells
+from .course import chapter_notebooks, find_course_root, list_chapters
+from .release import nbgrader
+from .submissions import Submission, collect, read_submission, repair
+
+DEFAULT_TIMEOUT = 60          # seconds per cell; the chapters' cells stay far below it
+WHOLE_NOTEBOOK_FACTOR = 3     # the whole notebook may take this many cell timeouts in total
+
+EXTRA_CONFIG = '''
+# --- added by `dlcourse grade` for this student's isolated grading folder ---
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
+from dlcourse.grading.preprocessors import RedactHiddenTests, TruncateLongOutput
+
+c.Execute.timeout = {timeout}
+c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, TruncateLongOutput, SaveAutoGrades,
+                                       AssignLatePenalties, CheckCellMetadata]
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+'''
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str
+    note: str = ""
+    scores: dict[str, float] = field(default_factory=dict)   # exercise -> points
+    feedback: Path | None = None
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.scores.values()))
+
+
+@dataclass
+class ClassReport:
+    chapter: str
+    exercises: dict[str, float]          # exercise -> max points (autograded)
+    manual_points: float
+    results: list[StudentResult]
+    csv_path: Path
+    seconds: float
+
+    @property
+    def max_total(self) -> float:
+        return float(sum(self.exercises.values()))
+
+
+def _exercise_columns(released) -> dict[str, list[tuple[str, float]]]:
+    """exercise -> [(test grade_id, points)], in notebook order."""
+    names = [nbcells.grade_id(c).removeprefix("ex_") for c in released.cells
+             if nbcells.is_answer(c) and not nbcells.is_manually_graded(c)]
+    columns: dict[str, list[tuple[str, float]]] = {}
+    for cell in released.cells:
+        if nbcells.is_autograded_test(cell):
+            gid = nbcells.grade_id(cell)
+            exercise = nbcells.exercise_for_test(gid, names) or gid
+            columns.setdefault(exercise, []).append((gid, nbcells.points(cell)))
+    return columns
+
+
+def _prepare_master(root: Path, chapter: str, work: Path) -> tuple[Path, Path]:
+    """Generate the assignment once; return (gradebook file, released notebook path)."""
+    master = work / "master"
+    (master / "solutions").mkdir(parents=True)
+    shutil.copy(root / "nbgrader_config.py", master)
+    shutil.copytree(root / "solutions" / chapter, master / "solutions" / chapter)
+    db = master / "gradebook.db"
+    result = nbgrader(["generate_assignment", chapter, "--force",
+                       f"--CourseDirectory.release_directory={master / 'release'}"],
+                      cwd=master, db_url=f"sqlite:///{db}")
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader could not generate {chapter}:\n{result.stderr}")
+    released = chapter_notebooks(master / "release" / chapter)[0]
+    return db, released
+
+
+def _student_folder(work: Path, root: Path, chapter: str, sid: str, timeout: int) -> Path:
+    """A private nbgrader course for one student: config, data files, their own gradebook."""
+    folder = work / "students" / sid
+    source = folder / "solutions" / chapter
+    source.mkdir(parents=True)
+    # Data files a chapter ships are copied in by nbgrader; the notebooks (with the hidden
+    # tests) are not: nbgrader reads the tests from the gradebook.
+    for item in (root / "solutions" / chapter).iterdir():
+        if item.suffix != ".ipynb" and item.name != ".ipynb_checkpoints":
+            copy = shutil.copytree if item.is_dir() else shutil.copy
+            copy(item, source / item.name)
+    config = (root / "nbgrader_config.py").read_text() + EXTRA_CONFIG.format(timeout=timeout)
+    (folder / "nbgrader_config.py").write_text(config)
+    return folder
+
+
+def _read_scores(db: Path, chapter: str, notebook_id: str, sid: str) -> dict[str, float]:
+    try:
+        with Gradebook(f"sqlite:///{db}") as gb:
+            sub = gb.find_submission_notebook(notebook_id, chapter, sid)
+            return {g.name: float(g.score or 0.0) for g in sub.grades}
+    except (MissingEntry, sqlite3.Error, Exception):  # a broken gradebook means no scores
+        return {}
+
+
+def _timed_out_cells(notebook: Path) -> int:
+    if not notebook.exists():
+        return 0
+    nb = nbformat.read(str(notebook), as_version=4)
+    return sum(1 for c in nb.cells for o in c.get("outputs", [])
+               if o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError")
+
+
+def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chapter: str,
+               notebook_name: str, master_db: Path, columns, timeout: int, feedback_dir: Path) -> StudentResult:
+    sid = sub.student
+    folder = _student_folder(work, root, chapter, sid, timeout)
+    submitted = folder / "submitted" / sid / chapter
+    submitted.mkdir(parents=True)
+    nbformat.write(nb, str(submitted / notebook_name))
+    db = books / f"{sid}.db"
+    shutil.copy(master_db, db)
+    db_url = f"sqlite:///{db}"
+    n_code = sum(1 for c in nb.cells if c.cell_type == "code")
+    limit = timeout * WHOLE_NOTEBOOK_FACTOR + 5 * n_code + 60
+    result = StudentResult(sid, "graded", sub.note)
+    try:
+        run = nbgrader(["autograde", chapter, "--force", f"--student={sid}"], folder, db_url,
+                       timeout=limit)
+        log = run.stdout + run.stderr
+    except Exception as exc:  # subprocess.TimeoutExpired, or anything killing the run
+        log = f"{type(exc).__name__}: {exc}"
+        result.status = "timed out"
+        result.note = _join(result.note, f"the notebook ran longer than {limit} s in total "
+                                         "and was stopped")
+    notebook_id = notebook_name.removesuffix(".ipynb")
+    autograded = folder / "autograded" / sid / chapter / notebook_name
+    grades = _read_scores(db, chapter, notebook_id, sid)
+    if result.status == "graded":
+        if "Kernel died" in log or "DeadKernelError" in log:
+            result.status = "error"
+            result.note = _join(result.note, "the kernel died while running the notebook "
+                                             "(sys.exit in a loop, os._exit, a crash or out of "
+                                             "memory); no test could be graded")
+            grades = {}
+        elif not autograded.exists():
+            result.status = "error"
+            last = [line for line in log.splitlines() if "ERROR" in line][-3:]
+            result.note = _join(result.note, "nbgrader could not grade this notebook: "
+                                + " | ".join(last))
+            grades = {}
+        elif n := _timed_out_cells(autograded):
+            result.status = "timed out"
+            result.note = _join(result.note, f"{n} cell(s) ran longer than {timeout} s and "
+                                             "were stopped; the rest was graded")
+    result.scores = {ex: sum(grades.get(gid, 0.0) for gid, _ in tests)
+                     for ex, tests in columns.items()}
+    if autograded.exists() and result.status != "error":
+        fb = nbgrader(["generate_feedback", chapter, "--force", f"--student={sid}"], folder,
+                      db_url, timeout=600)
+        html = folder / "feedback" / sid / chapter / f"{notebook_id}.html"
+        if fb.returncode == 0 and html.exists():
+            result.feedback = feedback_dir / f"{sid}.html"
+            shutil.copy(html, result.feedback)
+    return result
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = None, *,
+                root: Path | None = None, timeout: int = DEFAULT_TIMEOUT, jobs: int = 2,
+                roster: list[str] | None = None, keep_work: bool = False,
+                progress: Callable | None = None) -> ClassReport:
+    """Grade every submission of ``chapter`` in ``submissions``; write CSV and feedback.
+
+    ``out`` defaults to ``<submissions>/../grading-output/<chapter>``. ``jobs`` students are
+    graded at once (one kernel each). Returns a :class:`ClassReport`.
+    """
+    start = time.perf_counter()
+    root = Path(root) if root else find_course_root()
+    if chapter not in list_chapters(root):
+        raise ValueError(f"unknown chapter {chapter!r}; chapters: {list_chapters(root)}")
+    submissions = Path(submissions)
+    if not submissions.is_dir():
+        raise FileNotFoundError(f"no submissions folder at {submissions}")
+    out = Path(out) if out else submissions.resolve().parent / "grading-output" / chapter
+    feedback_dir = out / "feedback"
+    if feedback_dir.exists():
+        shutil.rmtree(feedback_dir)   # re-running rebuilds the feedback from scratch
+    feedback_dir.mkdir(parents=True)
+    notebook_name = chapter_notebooks(root / "solutions" / chapter)[0].name
+    work = Path(tempfile.mkdtemp(prefix="dlcourse-grade-"))
+    # The gradebooks (which hold the hidden tests) live apart from the students' working
+    # folders, so no relative path from a running notebook leads to them.
+    books = Path(tempfile.mkdtemp(prefix="dlcourse-gradebooks-"))
+    try:
+        master_db, released_path = _prepare_master(root, chapter, books)
+        released = nbformat.read(str(released_path), as_version=4)
+        columns = _exercise_columns(released)
+        exercises = {ex: sum(p for _, p in tests) for ex, tests in columns.items()}
+        manual = sum(nbcells.points(c) for c in released.cells if nbcells.is_manually_graded(c))
+        subs = collect(submissions, chapter, notebook_name, work / "scratch", roster)
+        results: list[StudentResult] = []
+        todo = []
+        for sub in subs:
+            if sub.path is None:
+                results.append(StudentResult(sub.student, sub.status, sub.note,
+                                             dict.fromkeys(exercises, 0.0)))
+                continue
+            nb, reason = read_submission(sub.path, released)
+            if nb is None:
+                results.append(StudentResult(sub.student, "could not be read",
+                                             _join(sub.note, reason),
+                                             dict.fromkeys(exercises, 0.0)))
+                continue
+            nb, repairs = repair(nb, released)
+            if repairs:
+                sub.note = _join(sub.note, "; ".join(repairs))
+            todo.append((sub, nb))
+        kwargs = dict(work=work, books=books, root=root, chapter=chapter,
+                      notebook_name=notebook_name, master_db=master_db, columns=columns,
+                      timeout=timeout,
+                      feedback_dir=feedback_dir)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(_grade_one, sub, nb, **kwargs): sub for sub, nb in todo}
+            for future in as_completed(futures):
+                sub = futures[future]
+                try:
+                    results.append(future.result())
+                except Exception as exc:  # never lose the class because of one student
+                    results.append(StudentResult(sub.student, "error",
+                                                 _join(sub.note, f"grading failed: {exc}"),
+                                                 dict.fromkeys(exercises, 0.0)))
+                if progress:
+                    progress(sub.student)
+        results.sort(key=lambda r: r.student)
+        csv_path = _write_csv(out / "grades.csv", results, exercises, manual)
+    finally:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(books, ignore_errors=True)
+    return ClassReport(chapter, exercises, manual, results, csv_path,
+                       time.perf_counter() - start)
+
+
+def _write_csv(path: Path, results: list[StudentResult], exercises: dict[str, float],
+               manual: float) -> Path:
+    header = (["student", "status"] + [f"{ex} (/{pts:g})" for ex, pts in exercises.items()]
+              + [f"total (/{sum(exercises.values()):g})", "manual points pending", "note"])
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for r in results:
+            writer.writerow([r.student, r.status]
+                            + [f"{r.scores.get(ex, 0.0):g}" for ex in exercises]
+                            + [f"{r.total:g}", f"{manual:g}" if manual else "", r.note])
+    os.replace(tmp, path)
+    return path
+
+
+def format_summary(report: ClassReport) -> str:
+    width = max([len(r.student) for r in report.results] + [7])
+    lines = [f"{'student':<{width}}  {'status':<17} {'points':>9}  note"]
+    for r in report.results:
+        points = f"{r.total:g}/{report.max_total:g}"
+        lines.append(f"{r.student:<{width}}  {r.status:<17} {points:>9}  {r.note[:80]}")
+    counts: dict[str, int] = {}
+    for r in report.results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    lines.append("")
+    lines.append(f"{len(report.results)} students in {report.seconds:.0f} s: "
+                 + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if report.manual_points:
+        lines.append(f"{report.manual_points:g} points per student are graded by hand "
+                     "(nbgrader formgrader); they are not in the totals.")
+    lines.append(f"grades: {report.csv_path}")
+    lines.append(f"feedback: {report.csv_path.parent / 'feedback'}")
+    return "\n".join(lines)
