@@ -224,3 +224,59 @@ def test_minibatches_validate_arguments():
         next(iterate_minibatches(np.zeros((4, 1)), np.zeros(4), 0))
     with pytest.raises(ValueError, match="same number"):
         next(iterate_minibatches(np.zeros((4, 1)), np.zeros(3), 2))
+
+
+# ----------------------------------------------------------------------------- domains
+
+def test_words_and_character_counts():
+    from dlcourse.data import char_counts, make_words
+
+    words, y = make_words(200, seed=0)
+    assert len(words) == 200 and y.shape == (200,) and set(y) == {0, 1}
+    assert make_words(200, seed=0)[0] == words
+    counts = char_counts(["abca", "Zz-é"])
+    assert counts.shape == (2, 26)
+    assert counts[0, :3].tolist() == [2, 1, 1] and counts[1, 25] == 2 and counts[1].sum() == 2
+    freq = char_counts(words, normalize=True)
+    assert np.allclose(freq.sum(axis=1), 1)
+
+
+def test_tagged_sentences_and_window_features():
+    from dlcourse.data import build_vocabulary, make_tagged_sentences, window_features
+
+    sentences, tags = make_tagged_sentences(50, seed=1)
+    assert all(len(s) == len(t) for s, t in zip(sentences, tags, strict=True))
+    assert all(t[0] == "DET" and "VERB" in t for t in tags)
+    vocab = build_vocabulary(sentences)
+    ids = [vocab[w] for w in sentences[0]]
+    V = len(vocab)
+    F = window_features(ids, V, width=1)
+    assert F.shape == (len(ids), 3 * (V + 1)) and np.all(F.sum(axis=1) == 3)
+    assert F[0, V] == 1, "the first word's left neighbour is the padding id"
+    assert F[1, ids[0]] == 1 and F[1, (V + 1) + ids[1]] == 1 and F[1, 2 * (V + 1) + ids[2]] == 1
+    assert window_features(ids, V, width=0).shape == (len(ids), V + 1)
+
+
+def test_signals_spectrum_peaks_at_the_tone():
+    from dlcourse.data import magnitude_spectrum, make_signals
+
+    X, y = make_signals(90, length=128, noise=0.0, seed=0)
+    peak = magnitude_spectrum(X).argmax(axis=1)
+    assert np.all(peak[y == 0] <= 6) and np.all(peak[y == 1] >= 14)
+    t = np.arange(64) / 64
+    a, b = np.sin(2 * np.pi * 5 * t), np.sin(2 * np.pi * 5 * t + 1.0)
+    assert np.allclose(magnitude_spectrum(np.stack([a, b]))[0], magnitude_spectrum(b[None])[0])
+
+
+def test_click_log_and_one_hot():
+    from dlcourse.data import make_click_log, one_hot
+
+    log, clicked, p = make_click_log(5000, n_users=10, n_items=8, n_positions=4, seed=0)
+    assert log.shape == (5000, 3) and clicked.shape == p.shape == (5000,)
+    assert log[:, 0].max() < 10 and log[:, 1].max() < 8 and log[:, 2].max() < 4
+    assert abs(clicked.mean() - p.mean()) < 0.02
+    top, bottom = clicked[log[:, 2] == 0].mean(), clicked[log[:, 2] == 3].mean()
+    assert top > bottom, "items shown higher are clicked more"
+    assert np.array_equal(one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(ValueError, match="0..2"):
+        one_hot([3], 3)

@@ -11,11 +11,31 @@ from .datasets import (
     make_noisy_regression,
     make_spirals,
 )
+from .domains import (
+    build_vocabulary,
+    char_counts,
+    magnitude_spectrum,
+    make_click_log,
+    make_signals,
+    make_tagged_sentences,
+    make_words,
+    one_hot,
+    window_features,
+)
 from .preprocess import MinMaxScaler, Standardizer
 from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_xor
 
 __all__ = [
+    "build_vocabulary",
+    "char_counts",
+    "magnitude_spectrum",
+    "make_click_log",
+    "make_signals",
+    "make_tagged_sentences",
+    "make_words",
+    "one_hot",
+    "window_features",
     "MinMaxScaler",
     "Standardizer",
     "add_noise",
