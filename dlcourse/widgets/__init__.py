@@ -7,8 +7,11 @@ its initial values and raises nothing.
 """
 
 from .domains import signal_explorer
+from .generalization import capacity_explorer
+from .networks import gradient_flow_explorer
 from .neuron import activation_explorer, neuron_explorer
+from .optimization import optimizer_race
 from .process import augmentation_explorer
 
-__all__ = ["activation_explorer", "augmentation_explorer", "neuron_explorer",
-           "signal_explorer"]
+__all__ = ["activation_explorer", "augmentation_explorer", "capacity_explorer",
+           "gradient_flow_explorer", "neuron_explorer", "optimizer_race", "signal_explorer"]
