@@ -23,6 +23,7 @@ from .domains import (
     window_features,
 )
 from .preprocess import MinMaxScaler, Standardizer
+from .sequences import make_long_dependency, make_noisy_sines, sliding_windows
 from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_xor
 
@@ -45,11 +46,14 @@ __all__ = [
     "load_digits_data",
     "make_circles",
     "make_linearly_separable",
+    "make_long_dependency",
     "make_moons",
+    "make_noisy_sines",
     "make_noisy_regression",
     "make_spirals",
     "make_xor",
     "rotate_images",
     "shift_images",
+    "sliding_windows",
     "train_val_test_split",
 ]

@@ -1,0 +1,61 @@
+"""numpy LSTM forward+backward over a sequence vs torch.nn.LSTM on the CPU (float32).
+
+Batch 32, T = 50, input 32, hidden 128 (the issue's setting); target numpy/torch ≤ 2.0.
+Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
+dx and every weight gradient. Also reports the tanh RNN and a 2-layer LSTM.
+
+    python benchmarks/lstm.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from harness import median_time, report, settle
+
+from dlcourse.rnn import LSTM, RNN
+
+T, N, D, H = 50, 32, 32, 128
+
+
+def numpy_step(model, x, dout):
+    def run():
+        out, cache = model.forward(x, training=True)
+        model.backward(dout, cache)
+    return run
+
+
+def torch_step(twin, x, dout):
+    xt = torch.from_numpy(x).requires_grad_(True)
+    dt = torch.from_numpy(dout)
+
+    def run():
+        xt.grad = None
+        twin.zero_grad(set_to_none=True)
+        out, _ = twin(xt)
+        out.backward(dt)
+    return run
+
+
+def main(repeats: int = 9) -> None:
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, N, D)).astype(np.float32)
+    dout = rng.standard_normal((T, N, H)).astype(np.float32)
+    rows = []
+    for name, model in [(f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H)),
+                        ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2)),
+                        ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H))]:
+        twin = model.to_torch()
+        t_np = median_time(numpy_step(model, x, dout), repeats=repeats)
+        settle()
+        t_torch = median_time(torch_step(twin, x, dout), repeats=repeats)
+        settle()
+        rows.append((name, t_np, t_torch))
+    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
+          f"threads), float32, median of {repeats}")
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,443 @@
+"""Recurrent networks (循环神经网络): the tanh RNN and the LSTM, with backpropagation through time.
+
+Layout (the same as ``torch.nn.RNN``/``torch.nn.LSTM`` with ``batch_first=False``):
+
+- input ``x``: (T, N, input_size) — time first, then the batch, then the features;
+  ``batch_first=True`` takes and returns (N, T, ·) instead;
+- output ``out``: (T, N, hidden_size) — the top layer's hidden state at every step;
+- initial/final states ``h0``, ``c0``, ``h_n``, ``c_n``: (num_layers, N, hidden_size).
+
+Parameters carry torch's names and shapes, so weights copy across one to one:
+``weight_ih_l{k}`` (G·H, in_k), ``weight_hh_l{k}`` (G·H, H), ``bias_ih_l{k}`` (G·H,),
+``bias_hh_l{k}`` (G·H,), with G = 1 for the RNN and G = 4 for the LSTM, whose rows are the
+gates in torch's order **i, f, g, o** (input, forget, cell candidate, output).
+
+Two levels of code:
+
+- small explicit single-step functions (:func:`rnn_cell_forward`, :func:`lstm_cell_forward`
+  and their backward passes) that read like the formulas — for teaching and as references;
+- the tuned layers :class:`RNN` and :class:`LSTM`. What makes them fast in numpy: the input
+  projection ``x_t W_ih^T`` for all T steps is one GEMM before the time loop; the four gates
+  are one fused (N, 4H) matrix; the LSTM's sigmoid gates are evaluated with one ``tanh`` over
+  all four gates (σ(z) = ½ tanh(z/2) + ½, the ½ folded into the weights); in backward every
+  factor that does not depend on the recurrence (σ', tanh', …) is computed for all steps at
+  once, the loop only carries dh and dc, and the weight gradients are one GEMM each after the
+  loop. Only the (N, H) × (H, 4H) recurrent product is left inside the loop, as it must be.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import as_float_array, check_positive
+from .module import Module
+
+# --------------------------------------------------------------------------------------------
+# Single steps, written like the formulas (teaching and reference implementations)
+# --------------------------------------------------------------------------------------------
+
+
+def sigmoid(z):
+    """Logistic function, stable for large |z| (σ(z) = ½ tanh(z/2) + ½)."""
+    return 0.5 * np.tanh(0.5 * z) + 0.5
+
+
+def rnn_cell_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
+    """One step of the tanh RNN: h = tanh(x W_ih^T + b_ih + h_prev W_hh^T + b_hh).
+
+    x (N, D), h_prev (N, H), W_ih (H, D), W_hh (H, H), b_ih (H,), b_hh (H,)
+    -> h (N, H), cache for :func:`rnn_cell_backward`.
+    """
+    h = np.tanh(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
+    return h, (x, h_prev, W_ih, W_hh, h)
+
+
+def rnn_cell_backward(dh, cache):
+    """Backward of one RNN step: dh (N, H) -> dict dx, dh_prev, dW_ih, dW_hh, db."""
+    x, h_prev, W_ih, W_hh, h = cache
+    dz = dh * (1.0 - h * h)                     # tanh'(z) = 1 - tanh(z)^2
+    return {"dx": dz @ W_ih, "dh_prev": dz @ W_hh, "dW_ih": dz.T @ x,
+            "dW_hh": dz.T @ h_prev, "db": dz.sum(axis=0)}
+
+
+def lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
+    """One LSTM step with torch's gate layout (rows i, f, g, o of the weights).
+
+    x (N, D), h_prev (N, H), c_prev (N, H), W_ih (4H, D), W_hh (4H, H), b_ih/b_hh (4H,)
+    -> h (N, H), c (N, H), cache for :func:`lstm_cell_backward`::
+
+        i = σ(z_i)   input gate (输入门)      f = σ(z_f)   forget gate (遗忘门)
+        g = tanh(z_g) candidate cell          o = σ(z_o)   output gate (输出门)
+        c = f ⊙ c_prev + i ⊙ g                h = o ⊙ tanh(c)
+    """
+    H = h_prev.shape[1]
+    z = x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh
+    i, f = sigmoid(z[:, :H]), sigmoid(z[:, H:2 * H])
+    g, o = np.tanh(z[:, 2 * H:3 * H]), sigmoid(z[:, 3 * H:])
+    c = f * c_prev + i * g
+    tc = np.tanh(c)
+    h = o * tc
+    return h, c, (x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc)
+
+
+def lstm_cell_backward(dh, dc, cache):
+    """Backward of one LSTM step.
+
+    dh, dc (N, H): gradients arriving at h and c -> dict dx, dh_prev, dc_prev, dW_ih, dW_hh,
+    db (= db_ih = db_hh), the gate rows in torch's i, f, g, o order.
+    """
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tc = cache
+    dc = dc + dh * o * (1.0 - tc * tc)
+    dz = np.concatenate([dc * g * i * (1 - i),          # input gate
+                         dc * c_prev * f * (1 - f),     # forget gate
+                         dc * i * (1 - g * g),          # candidate
+                         dh * tc * o * (1 - o)],        # output gate
+                        axis=1)
+    return {"dx": dz @ W_ih, "dh_prev": dz @ W_hh, "dc_prev": dc * f,
+            "dW_ih": dz.T @ x, "dW_hh": dz.T @ h_prev, "db": dz.sum(axis=0)}
+
+
+def rnn_forward_naive(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """Reference: a Python loop over :func:`rnn_cell_forward`. x (T, N, D) -> out (T, N, H)."""
+    h, out = h0, []
+    for t in range(x.shape[0]):
+        h, _ = rnn_cell_forward(x[t], h, W_ih, W_hh, b_ih, b_hh)
+        out.append(h)
+    return np.stack(out)
+
+
+def lstm_forward_naive(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
+    """Reference: a loop over :func:`lstm_cell_forward`. x (T, N, D) -> out (T, N, H), h, c."""
+    h, c, out = h0, c0, []
+    for t in range(x.shape[0]):
+        h, c, _ = lstm_cell_forward(x[t], h, c, W_ih, W_hh, b_ih, b_hh)
+        out.append(h)
+    return np.stack(out), h, c
+
+
+# --------------------------------------------------------------------------------------------
+# Tuned layers
+# --------------------------------------------------------------------------------------------
+
+
+class _Recurrent(Module):
+    """Shared code of RNN and LSTM: parameters, input checks, layer stacking, torch twin."""
+
+    n_gates = 1
+    kind = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, seed: int = 0,
+                 dtype=np.float32, batch_first: bool = False) -> None:
+        super().__init__()
+        for value, name in [(input_size, "input_size"), (hidden_size, "hidden_size"),
+                            (num_layers, "num_layers")]:
+            check_positive(value, name, integer=True)
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.batch_first = bool(batch_first)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be float32 or float64, got {self.dtype}")
+        # torch's initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)).
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(hidden_size)
+        rows = self.n_gates * hidden_size
+        for k in range(num_layers):
+            n_in = input_size if k == 0 else hidden_size
+            for name, shape in [(f"weight_ih_l{k}", (rows, n_in)),
+                                (f"weight_hh_l{k}", (rows, hidden_size)),
+                                (f"bias_ih_l{k}", (rows,)), (f"bias_hh_l{k}", (rows,))]:
+                self.params[name] = rng.uniform(-bound, bound, shape).astype(self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def __repr__(self) -> str:
+        extra = ", batch_first=True" if self.batch_first else ""
+        return (f"{type(self).__name__}({self.input_size}, {self.hidden_size}, "
+                f"num_layers={self.num_layers}{extra})")
+
+    def _layer_params(self, k):
+        p = self.params
+        return (p[f"weight_ih_l{k}"], p[f"weight_hh_l{k}"], p[f"bias_ih_l{k}"],
+                p[f"bias_hh_l{k}"])
+
+    def _check_input(self, x) -> np.ndarray:
+        hint = ("(N, T, input_size)" if self.batch_first else "(T, N, input_size)").replace(
+            "input_size", str(self.input_size))
+        x = as_float_array(x, "x", ndim=3, shape_hint=hint)
+        if x.shape[2] != self.input_size:
+            raise ValueError(f"x must have shape {hint}: this {self.kind} has input_size "
+                             f"{self.input_size}, got {x.shape[2]} features (shape {x.shape})")
+        if 0 in x.shape[:2]:
+            raise ValueError(f"x must have at least one step and one sequence, got {x.shape}")
+        if self.batch_first:
+            x = x.transpose(1, 0, 2)
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def _check_state(self, state, name: str, n: int) -> np.ndarray:
+        shape = (self.num_layers, n, self.hidden_size)
+        if state is None:
+            return np.zeros(shape, dtype=self.dtype)
+        state = as_float_array(state, name, ndim=3, shape_hint=f"{shape}")
+        if state.shape != shape:
+            raise ValueError(f"{name} must have shape (num_layers, N, hidden_size) = {shape}, "
+                             f"got {state.shape}")
+        return state.astype(self.dtype, copy=False)
+
+    def _check_dout(self, dout, T, N) -> np.ndarray:
+        shape = (N, T, self.hidden_size) if self.batch_first else (T, N, self.hidden_size)
+        dout = as_float_array(dout, "dout", ndim=3, shape_hint=f"{shape} like the output")
+        if dout.shape != shape:
+            raise ValueError(f"dout must have the output's shape {shape}, got {dout.shape}")
+        if self.batch_first:
+            dout = dout.transpose(1, 0, 2)
+        return np.ascontiguousarray(dout, dtype=self.dtype)
+
+    def _output(self, out):
+        return np.ascontiguousarray(out.transpose(1, 0, 2)) if self.batch_first else out
+
+    def to_torch(self):
+        """``torch.nn.RNN``/``torch.nn.LSTM`` holding copies of these weights (imports torch)."""
+        from .twins.rnn import recurrent_to_torch
+
+        return recurrent_to_torch(self)
+
+
+class RNN(_Recurrent):
+    """Elman RNN with a tanh (or relu) cell, ``num_layers`` stacked: torch.nn.RNN in numpy.
+
+    h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
+
+    Parameters
+    ----------
+    input_size, hidden_size, num_layers : int
+    seed : int — initial weights ~ U(-1/√H, 1/√H) as in torch.
+    dtype : float32 (default) or float64.
+    nonlinearity : "tanh" (default) or "relu".
+    batch_first : bool — take and return (N, T, ·) instead of (T, N, ·).
+
+    forward(x (T, N, input_size), training=False, h0=None (L, N, H)) -> out (T, N, H), cache;
+    ``cache.h_n`` is the final hidden state (L, N, H). backward(dout (T, N, H), cache) -> dx
+    (T, N, input_size), fills ``self.grads`` and sets ``self.dh0`` (L, N, H).
+    """
+
+    n_gates = 1
+    kind = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, seed: int = 0,
+                 dtype=np.float32, nonlinearity: str = "tanh", batch_first: bool = False):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, seed, dtype, batch_first)
+
+    def forward(self, x, training: bool = False, h0=None):
+        x = self._check_input(x)
+        T, N, _ = x.shape
+        H = self.hidden_size
+        h0 = self._check_state(h0, "h0", N)
+        layers, inp = [], x
+        for k in range(self.num_layers):
+            W_ih, W_hh, b_ih, b_hh = self._layer_params(k)
+            hs = np.empty((T + 1, N, H), dtype=self.dtype)       # hs[0] = h0, hs[t+1] = h_t
+            hs[0] = h0[k]
+            # input projection of every step at once, straight into the state buffer
+            np.matmul(inp.reshape(T * N, -1), W_ih.T, out=hs[1:].reshape(T * N, H))
+            hs[1:] += b_ih + b_hh
+            W_hh_T, tmp = W_hh.T, np.empty((N, H), dtype=self.dtype)
+            for t in range(T):
+                np.matmul(hs[t], W_hh_T, out=tmp)
+                hs[t + 1] += tmp
+                if self.nonlinearity == "tanh":
+                    np.tanh(hs[t + 1], out=hs[t + 1])
+                else:
+                    np.maximum(hs[t + 1], 0, out=hs[t + 1])
+            layers.append((inp, hs))
+            inp = hs[1:]
+        return self._output(inp), _RecurrentCache(layers, np.stack([hs[-1] for _, hs in layers]))
+
+    def backward(self, dout, cache):
+        layers = cache.layers
+        T, N = layers[0][0].shape[:2]
+        H = self.hidden_size
+        dh_in = self._check_dout(dout, T, N)
+        self.dh0 = np.empty((self.num_layers, N, H), dtype=self.dtype)
+        for k in reversed(range(self.num_layers)):
+            inp, hs = layers[k]
+            W_ih, W_hh = self.params[f"weight_ih_l{k}"], self.params[f"weight_hh_l{k}"]
+            out = hs[1:]
+            # tanh'(z) = 1 - h^2 (relu': h > 0) for every step at once, outside the loop
+            deriv = 1.0 - out * out if self.nonlinearity == "tanh" else (out > 0).astype(
+                self.dtype)
+            dz = np.empty((T, N, H), dtype=self.dtype)
+            dh = np.zeros((N, H), dtype=self.dtype)
+            for t in reversed(range(T)):
+                dh += dh_in[t]
+                np.multiply(dh, deriv[t], out=dz[t])
+                np.matmul(dz[t], W_hh, out=dh)
+            self.dh0[k] = dh
+            dz2 = dz.reshape(T * N, H)
+            self.grads[f"weight_ih_l{k}"][...] = dz2.T @ inp.reshape(T * N, -1)
+            self.grads[f"weight_hh_l{k}"][...] = dz2.T @ hs[:-1].reshape(T * N, H)
+            db = np.ones(T * N, dtype=self.dtype) @ dz2
+            self.grads[f"bias_ih_l{k}"][...] = db
+            self.grads[f"bias_hh_l{k}"][...] = db
+            dh_in = (dz2 @ W_ih).reshape(T, N, -1)
+        return self._output(dh_in)
+
+
+class _RecurrentCache:
+    """What backward needs, per layer, plus the final states ``h_n`` (and ``c_n``)."""
+
+    def __init__(self, layers, h_n, c_n=None):
+        self.layers, self.h_n, self.c_n = layers, h_n, c_n
+
+
+# Internal gate order of the tuned LSTM: o, i, f, g (torch stores i, f, g, o). The three
+# sigmoid gates o, i, f are then one contiguous block, and the three gates multiplied by dc in
+# backward (i, f, g) are another.
+_TORCH_BLOCK_OF = (3, 0, 1, 2)
+
+
+class LSTM(_Recurrent):
+    """Long short-term memory (长短期记忆网络), ``num_layers`` stacked: torch.nn.LSTM in numpy.
+
+    Gates in torch's row order i, f, g, o (see :func:`lstm_cell_forward` for the formulas).
+
+    Parameters
+    ----------
+    input_size, hidden_size, num_layers : int
+    seed : int — initial weights ~ U(-1/√H, 1/√H) as in torch.
+    dtype : float32 (default) or float64.
+    batch_first : bool — take and return (N, T, ·) instead of (T, N, ·).
+
+    forward(x (T, N, input_size), training=False, h0=None, c0=None (L, N, H)) -> out
+    (T, N, H), cache; ``cache.h_n``, ``cache.c_n`` are the final states (L, N, H).
+    backward(dout (T, N, H), cache) -> dx (T, N, input_size); fills ``self.grads`` and sets
+    ``self.dh0``, ``self.dc0`` (L, N, H).
+    """
+
+    n_gates = 4
+    kind = "LSTM"
+
+    def _internal_index(self) -> np.ndarray:
+        H = self.hidden_size
+        return np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCK_OF])
+
+    def forward(self, x, training: bool = False, h0=None, c0=None):
+        x = self._check_input(x)
+        T, N, _ = x.shape
+        H = self.hidden_size
+        h0, c0 = self._check_state(h0, "h0", N), self._check_state(c0, "c0", N)
+        idx = self._internal_index()
+        layers, inp = [], x
+        for k in range(self.num_layers):
+            W_ih, W_hh, b_ih, b_hh = self._layer_params(k)
+            # Reorder the gates to o, i, f, g and halve the sigmoid rows: then one tanh over all
+            # four gates gives tanh(z/2) for o, i, f (σ(z) = ½ tanh(z/2) + ½) and tanh(z) for g.
+            scale = np.ones((4 * H, 1), dtype=self.dtype)
+            scale[:3 * H] = 0.5
+            Wx = W_ih[idx] * scale
+            Wh_T = (W_hh[idx] * scale).T
+            b = (b_ih + b_hh)[idx] * scale[:, 0]
+            gates = np.empty((T, N, 4 * H), dtype=self.dtype)
+            np.matmul(inp.reshape(T * N, -1), Wx.T, out=gates.reshape(T * N, 4 * H))
+            gates += b
+            hs = np.empty((T + 1, N, H), dtype=self.dtype)
+            cs = np.empty((T + 1, N, H), dtype=self.dtype)
+            tcs = np.empty((T, N, H), dtype=self.dtype)
+            hs[0], cs[0] = h0[k], c0[k]
+            tmp, ig = np.empty((N, 4 * H), dtype=self.dtype), np.empty((N, H), dtype=self.dtype)
+            for t in range(T):
+                z = gates[t]
+                np.matmul(hs[t], Wh_T, out=tmp)
+                z += tmp
+                np.tanh(z, out=z)
+                s = z[:, :3 * H]
+                s *= 0.5
+                s += 0.5
+                o, i, f, g = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+                np.multiply(f, cs[t], out=cs[t + 1])
+                np.multiply(i, g, out=ig)
+                cs[t + 1] += ig
+                np.tanh(cs[t + 1], out=tcs[t])
+                np.multiply(o, tcs[t], out=hs[t + 1])
+            layers.append((inp, gates, hs, cs, tcs))
+            inp = hs[1:]
+        h_n = np.stack([layer[2][-1] for layer in layers])
+        c_n = np.stack([layer[3][-1] for layer in layers])
+        return self._output(inp), _RecurrentCache(layers, h_n, c_n)
+
+    def gate_values(self, cache, layer: int = -1) -> dict[str, np.ndarray]:
+        """The gates and states a forward pass computed, for one layer (default: the top).
+
+        Returns {"i", "f", "g", "o", "c", "h"}: arrays (T, N, H), or (N, T, H) when
+        ``batch_first`` — what a plot of gate activations over time needs.
+        """
+        _, gates, hs, cs, _ = cache.layers[layer]
+        H = self.hidden_size
+        values = {"o": gates[..., :H], "i": gates[..., H:2 * H], "f": gates[..., 2 * H:3 * H],
+                  "g": gates[..., 3 * H:], "c": cs[1:], "h": hs[1:]}
+        return {k: self._output(v).copy() for k, v in values.items()}
+
+    def backward(self, dout, cache):
+        layers = cache.layers
+        T, N = layers[0][0].shape[:2]
+        H = self.hidden_size
+        dh_in = self._check_dout(dout, T, N)
+        idx = self._internal_index()
+        self.dh0 = np.empty((self.num_layers, N, H), dtype=self.dtype)
+        self.dc0 = np.empty((self.num_layers, N, H), dtype=self.dtype)
+        for k in reversed(range(self.num_layers)):
+            inp, gates, hs, cs, tcs = layers[k]
+            W_ih, W_hh = self.params[f"weight_ih_l{k}"], self.params[f"weight_hh_l{k}"]
+            Wh = W_hh[idx]                                   # (4H, H), internal gate order
+            o, i = gates[..., :H], gates[..., H:2 * H]
+            f, g = gates[..., 2 * H:3 * H], gates[..., 3 * H:]
+            # Everything that does not depend on the recurrence, for all T steps at once:
+            # dc_t = dc_{t+1} f_{t+1} + dh_t * a_t, and dz_t = [dh_t * b_o, dc_t * b_ifg].
+            a = o * (1.0 - tcs * tcs)
+            coef = np.empty((T, N, 4 * H), dtype=self.dtype)
+            np.multiply(tcs, o * (1.0 - o), out=coef[..., :H])
+            np.multiply(g, i * (1.0 - i), out=coef[..., H:2 * H])
+            np.multiply(cs[:-1], f * (1.0 - f), out=coef[..., 2 * H:3 * H])
+            np.multiply(i, 1.0 - g * g, out=coef[..., 3 * H:])
+            coef_ifg = coef[..., H:].reshape(T, N, 3, H)
+            dz = np.empty((T, N, 4 * H), dtype=self.dtype)
+            dz_ifg = dz[..., H:].reshape(T, N, 3, H)
+            dh = np.zeros((N, H), dtype=self.dtype)
+            dc, dc_carry = np.empty((N, H), dtype=self.dtype), np.zeros((N, H), dtype=self.dtype)
+            for t in reversed(range(T)):
+                dh += dh_in[t]
+                np.multiply(dh, a[t], out=dc)
+                dc += dc_carry
+                np.multiply(dh, coef[t, :, :H], out=dz[t, :, :H])
+                np.multiply(dc[:, None, :], coef_ifg[t], out=dz_ifg[t])
+                np.multiply(dc, f[t], out=dc_carry)
+                np.matmul(dz[t], Wh, out=dh)
+            self.dh0[k], self.dc0[k] = dh, dc_carry
+            dz2 = dz.reshape(T * N, 4 * H)
+            dW_ih = dz2.T @ inp.reshape(T * N, -1)
+            dW_hh = dz2.T @ hs[:-1].reshape(T * N, H)
+            db = np.ones(T * N, dtype=self.dtype) @ dz2
+            self.grads[f"weight_ih_l{k}"][idx] = dW_ih      # back to torch's i, f, g, o rows
+            self.grads[f"weight_hh_l{k}"][idx] = dW_hh
+            self.grads[f"bias_ih_l{k}"][idx] = db
+            self.grads[f"bias_hh_l{k}"][idx] = db
+            dh_in = (dz2 @ W_ih[idx]).reshape(T, N, -1)
+        return self._output(dh_in)
+
+
+def clip_gradients(module, max_norm: float) -> float:
+    """Gradient clipping (梯度裁剪) by global norm, like ``torch.nn.utils.clip_grad_norm_``.
+
+    If the L2 norm of all gradients together exceeds ``max_norm``, scale every gradient in
+    place by max_norm / norm. Works on anything with ``named_parameters()`` yielding
+    (name, param, grad). Returns the norm *before* clipping.
+    """
+    check_positive(max_norm, "max_norm")
+    grads = [grad for _, _, grad in module.named_parameters()]
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-6)
+        for grad in grads:
+            grad *= scale
+    return norm

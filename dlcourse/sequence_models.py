@@ -1,0 +1,146 @@
+"""A recurrent layer with a linear readout: sequence classification and sequence prediction.
+
+:class:`SequenceModel` = :class:`~dlcourse.rnn.RNN` or :class:`~dlcourse.rnn.LSTM`
+(batch-first) followed by a :class:`~dlcourse.layers.Dense` layer on the last hidden state
+(``readout="last"``: one output per sequence) or on every step (``readout="all"``).
+:meth:`SequenceModel.fit` trains it with Adam and gradient clipping.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .checks import as_float_array, check_positive
+from .layers import Dense
+from .losses import mse, softmax_cross_entropy
+from .module import Module
+from .optim import Adam
+from .rnn import LSTM, RNN, clip_gradients
+
+_LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mse": mse}
+
+
+class SequenceModel(Module):
+    """Recurrent layer + Dense readout, batch-first.
+
+    Parameters
+    ----------
+    cell : {"lstm", "rnn"}
+    input_size, hidden_size, output_size : int
+    num_layers : int
+    readout : {"last", "all"} — read the last step only, or every step.
+    seed : int; dtype : float32 (default) or float64.
+
+    Shapes: x (N, T, input_size) -> out (N, output_size) for ``readout="last"``,
+    (N, T, output_size) for ``readout="all"``. Parameters are named ``rnn.<torch name>`` and
+    ``head.W``, ``head.b``.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int,
+                 num_layers: int = 1, readout: str = "last", seed: int = 0,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        layers = {"lstm": LSTM, "rnn": RNN}
+        if cell not in layers:
+            raise ValueError(f"cell must be 'lstm' or 'rnn', got {cell!r}")
+        if readout not in ("last", "all"):
+            raise ValueError(f"readout must be 'last' or 'all', got {readout!r}")
+        self.cell, self.readout = cell, readout
+        self.rnn = layers[cell](input_size, hidden_size, num_layers, seed=seed, dtype=dtype,
+                                batch_first=True)
+        self.head = Dense(hidden_size, output_size, init="xavier", seed=seed + 1, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"SequenceModel({self.rnn!r} -> {self.head!r}, readout={self.readout!r})"
+
+    def named_parameters(self):
+        for prefix, part in (("rnn", self.rnn), ("head", self.head)):
+            for name, param, grad in part.named_parameters():
+                yield f"{prefix}.{name}", param, grad
+
+    def forward(self, x, training: bool = False):
+        hs, rnn_cache = self.rnn.forward(x, training)
+        N, T, H = hs.shape
+        feats = hs[:, -1] if self.readout == "last" else hs.reshape(N * T, H)
+        out, head_cache = self.head.forward(feats, training)
+        if self.readout == "all":
+            out = out.reshape(N, T, -1)
+        return out, (rnn_cache, head_cache, hs.shape)
+
+    def backward(self, dout, cache):
+        rnn_cache, head_cache, (N, T, H) = cache
+        if self.readout == "last":
+            dfeat = self.head.backward(dout, head_cache)
+            dhs = np.zeros((N, T, H), dtype=dfeat.dtype)
+            dhs[:, -1] = dfeat
+        else:
+            dout = as_float_array(dout, "dout", ndim=3, shape_hint="(N, T, output_size)")
+            dhs = self.head.backward(dout.reshape(N * T, -1), head_cache).reshape(N, T, H)
+        return self.rnn.backward(dhs, rnn_cache)
+
+    def predict(self, x) -> np.ndarray:
+        """Class labels (argmax of the outputs) for classification models."""
+        return np.argmax(self(x), axis=-1)
+
+    def fit(self, X, y, *, loss: str = "softmax_cross_entropy", epochs: int = 10,
+            batch_size: int = 32, lr: float = 1e-2, clip: float | None = 1.0, seed: int = 0,
+            X_val=None, y_val=None):
+        """Mini-batch Adam with gradient clipping (梯度裁剪); returns ``self``.
+
+        X (N, T, input_size). Targets y: (N,) class labels or (N, output_size) values for
+        ``readout="last"``; (N, T) labels or (N, T, output_size) values for ``readout="all"``
+        (the loss is then averaged over every step). Records ``loss_history_`` (mean training
+        loss per epoch), ``grad_norm_`` (norm before clipping, per step) and, for
+        classification with validation data, ``val_accuracy_`` per epoch, measured at the
+        **last** step.
+        """
+        check_positive(epochs, "epochs", integer=True)
+        check_positive(batch_size, "batch_size", integer=True)
+        if loss not in _LOSSES:
+            raise ValueError(f"loss must be one of {sorted(_LOSSES)}, got {loss!r}")
+        loss_fn = _LOSSES[loss]
+        X = as_float_array(X, "X", ndim=3, shape_hint="(N, T, input_size)")
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X and y must have the same number of sequences, got {len(X)} "
+                             f"and {len(y)}")
+        optimizer = Adam(self, lr=lr)
+        rng = np.random.default_rng(seed)
+        self.loss_history_, self.val_accuracy_, self.grad_norm_ = [], [], []
+        for _ in range(epochs):
+            order = rng.permutation(len(X))
+            total = 0.0
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                out, cache = self.forward(X[idx], training=True)
+                if self.readout == "all":    # every step is a sample of the loss
+                    k = out.shape[-1]
+                    target = y[idx].reshape(-1) if loss != "mse" else y[idx].reshape(-1, k)
+                    value, dout = loss_fn(out.reshape(-1, k), target)
+                    dout = dout.reshape(out.shape)
+                else:
+                    value, dout = loss_fn(out, y[idx])
+                self.backward(dout, cache)
+                if clip is not None:
+                    self.grad_norm_.append(clip_gradients(self, clip))
+                optimizer.step()
+                total += value * len(idx)
+            self.loss_history_.append(total / len(X))
+            if X_val is not None and loss == "softmax_cross_entropy":
+                self.val_accuracy_.append(self.accuracy(X_val, y_val))
+        return self
+
+    def accuracy(self, X, y) -> float:
+        """Classification accuracy at the last step (y (N,) or (N, T) labels)."""
+        pred, y = self.predict(X), np.asarray(y)
+        if pred.ndim == 2:
+            pred = pred[:, -1]
+        if y.ndim == 2:
+            y = y[:, -1]
+        return float(np.mean(pred == y))
+
+    def to_torch(self):
+        """The torch twin (``nn.LSTM``/``nn.RNN`` + ``nn.Linear``) with copied weights."""
+        from .twins.rnn import sequence_model_to_torch
+
+        return sequence_model_to_torch(self)
