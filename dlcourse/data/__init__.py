@@ -2,6 +2,14 @@
 Nothing here downloads anything, so every notebook runs offline.
 """
 
+from .audio import (
+    VOWEL_FORMANTS,
+    make_chirp,
+    make_noise,
+    make_tone,
+    make_vowel,
+    make_vowel_dataset,
+)
 from .augment import add_noise, augment_images, image_augmenter, rotate_images, shift_images
 from .batching import iterate_minibatches
 from .datasets import (
@@ -28,6 +36,12 @@ from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_xor
 
 __all__ = [
+    "VOWEL_FORMANTS",
+    "make_chirp",
+    "make_noise",
+    "make_tone",
+    "make_vowel",
+    "make_vowel_dataset",
     "build_vocabulary",
     "char_counts",
     "magnitude_spectrum",
