@@ -258,7 +258,16 @@ class _BaseStack(TransformerMixin, BaseEstimator):
         return [resolve_stack_method(est, method, name)
                 for name, est in zip(names, estimators, strict=True)]
 
-    def _fit_final(self, X_meta, y):
+    def _fit_final(self, X_meta, y, predictions):
+        """Fit the meta-learner on X_meta; remember it and which columns each learner gave."""
+        self.train_meta_features_ = X_meta
+        widths = [1 if np.ndim(p) == 1 else np.shape(p)[1] for p in predictions]
+        if self._is_classifier_stack() and len(self.classes_) == 2:
+            widths = [1 if m == "predict_proba" else w
+                      for w, m in zip(widths, self.stack_method_, strict=True)]
+        stops = np.cumsum(widths)
+        self.meta_columns_ = {name: slice(int(stop - w), int(stop)) for name, w, stop
+                              in zip(self.estimator_names_, widths, stops, strict=True)}
         final = self.final_estimator
         self.final_estimator_ = clone(self._default_final if final is None else final)
         self.final_estimator_.fit(X_meta, y)
@@ -329,7 +338,7 @@ class _KFoldStack(_BaseStack):
             predictions = [out_of_fold_predict(est, X, y, cv=deepcopy(splitter), method=method,
                                                classifier=self._is_classifier_stack())
                            for est, method in zip(estimators, self.stack_method_, strict=True)]
-        self._fit_final(self._meta(X, predictions), y)
+        self._fit_final(self._meta(X, predictions), y, predictions)
         return self
 
 
@@ -353,7 +362,8 @@ class _BlendingStack(_BaseStack):
         self.estimator_names_ = names
         self.stack_method_ = self._methods(names, estimators)
         self.estimators_ = [clone(est).fit(X[idx_train], y[idx_train]) for est in estimators]
-        self._fit_final(self._meta(X[idx_val], self._base_predictions(X[idx_val])), y[idx_val])
+        predictions = self._base_predictions(X[idx_val])
+        self._fit_final(self._meta(X[idx_val], predictions), y[idx_val], predictions)
         return self
 
 
@@ -386,6 +396,11 @@ class StackingClassifier(_ClassifierStackMixin, ClassifierMixin, _KFoldStack):
     estimator_names_ : list of str
     stack_method_ : list of str
     final_estimator_ : fitted meta-learner
+    train_meta_features_ : array of shape (n_samples, n_meta_features)
+        What the meta-learner was trained on: the out-of-fold predictions (then X when
+        pass-through). Refit another meta-learner on it without refitting the base layer.
+    meta_columns_ : dict of str -> slice
+        Which columns of the meta-features each base learner contributes.
     n_features_in_ : int
 
     Examples
@@ -430,6 +445,8 @@ class StackingRegressor(RegressorMixin, _KFoldStack):
     estimator_names_ : list of str
     stack_method_ : list of str (all "predict")
     final_estimator_ : fitted meta-learner
+    train_meta_features_ : array of shape (n_samples, n_meta_features)
+    meta_columns_ : dict of str -> slice
     n_features_in_ : int
 
     Examples
@@ -475,6 +492,9 @@ class BlendingClassifier(_ClassifierStackMixin, ClassifierMixin, _BlendingStack)
         part.
     train_indices_, validation_indices_ : arrays of int
         Which rows of the ``fit`` data went to each layer.
+    train_meta_features_ : array of shape (n_validation, n_meta_features)
+        The base learners' validation predictions the meta-learner was trained on.
+    meta_columns_ : dict of str -> slice
 
     Examples
     --------
@@ -514,7 +534,7 @@ class BlendingRegressor(RegressorMixin, _BlendingStack):
     Attributes
     ----------
     estimators_, estimator_names_, stack_method_, final_estimator_, n_features_in_,
-    train_indices_, validation_indices_
+    train_indices_, validation_indices_, train_meta_features_, meta_columns_
 
     Examples
     --------
