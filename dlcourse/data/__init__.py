@@ -34,6 +34,7 @@ from .preprocess import MinMaxScaler, Standardizer
 from .sequences import make_long_dependency, make_noisy_sines, sliding_windows
 from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_xor
+from .tabular import make_tabular_classification, make_tabular_regression
 
 __all__ = [
     "VOWEL_FORMANTS",
@@ -65,6 +66,8 @@ __all__ = [
     "make_noisy_sines",
     "make_noisy_regression",
     "make_spirals",
+    "make_tabular_classification",
+    "make_tabular_regression",
     "make_xor",
     "rotate_images",
     "shift_images",
