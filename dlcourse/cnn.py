@@ -31,6 +31,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .checks import as_float_array, check_positive
+from .layers import Dense, ReLU, Sequential
 from .module import Module
 
 
@@ -199,6 +200,7 @@ class Conv2D(Module):
         self._dpadded: np.ndarray | None = None
         self._cols: np.ndarray | None = None
         self._cols_lent = False
+        self._dW_per_image: np.ndarray | None = None
 
     @property
     def dtype(self):
@@ -247,8 +249,11 @@ class Conv2D(Module):
         out += self.params["b"][:, None]
         return out.reshape(N, self.out_channels, Ho, Wo), (x.shape, cols)
 
-    def backward(self, dout, cache):
+    def backward(self, dout, cache, *, need_dx: bool = True):
         """dout (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills grads "W" and "b".
+
+        ``need_dx=False`` skips the input gradient and returns None (a network's first layer
+        never needs dLoss/dimages; torch skips it too).
 
         dW = Σ_n dout[n] @ cols[n]ᵀ, db = Σ dout, dcols = Wᵀ @ dout; then col2im adds each
         of the k·k column slices back onto the (padded) input positions it was copied from.
@@ -265,8 +270,15 @@ class Conv2D(Module):
         d2 = np.ascontiguousarray(dout, dtype=self.dtype).reshape(N, C_out, Ho * Wo)
         cols2 = cols.reshape(N, C * k * k, Ho * Wo)
         self.grads["b"][...] = d2.sum(axis=(0, 2))
-        self.grads["W"][...] = np.einsum("nop,nqp->oq", d2, cols2,
-                                         optimize=True).reshape(self.params["W"].shape)
+        # one small GEMM per image (batched inside numpy's matmul), then a sum over images;
+        # einsum's path search and tensordot's big transposed copies were slower here
+        per_image = self._buffer("_dW_per_image", (N, C_out, C * k * k))
+        np.matmul(d2, cols2.transpose(0, 2, 1), out=per_image)
+        per_image.sum(axis=0, out=self.grads["W"].reshape(C_out, -1))
+        if not need_dx:
+            if cols is self._cols:
+                self._cols_lent = False
+            return None
         # The columns are no longer needed: write their gradient into the same buffer.
         np.matmul(self.params["W"].reshape(C_out, -1).T, d2, out=cols2)
         dxp = self._buffer("_dpadded", (N, C, H + 2 * p, W + 2 * p))
@@ -483,3 +495,44 @@ class BatchNorm2D(Module):
         from .twins.cnn import batchnorm_to_torch
 
         return batchnorm_to_torch(self)
+
+
+# ---------------------------------------------------------------------------------------
+# A small network
+# ---------------------------------------------------------------------------------------
+
+class CNN(Sequential):
+    """A :class:`~dlcourse.layers.Sequential` of CNN and MLP layers whose ``to_torch()`` also
+    knows the convolution and pooling layers (``nn.Conv2d``, ``nn.MaxPool2d``, …)."""
+
+    def to_torch(self):
+        """``torch.nn.Sequential`` twin with copied weights; layer indices match."""
+        from .twins.cnn import cnn_to_torch
+
+        return cnn_to_torch(self)
+
+
+def small_cnn(in_channels: int = 1, n_classes: int = 10, image_size: int = 8,
+              channels=(32, 64), seed: int = 0, dtype=np.float32) -> CNN:
+    """Two conv blocks and a linear classifier, for small images (the 8×8 digits)::
+
+        Conv2D(in, c1, 3, padding=1) → ReLU → MaxPool2D(2)      (N, c1, s/2, s/2)
+        Conv2D(c1, c2, 3, padding=1) → ReLU → MaxPool2D(2)      (N, c2, s/4, s/4)
+        Flatten → Dense(c2·(s/4)², n_classes)                   (N, n_classes) logits
+
+    x (N, in_channels, image_size, image_size) -> logits (N, n_classes); ``to_torch()``
+    gives the same network in torch.
+    """
+    check_positive(image_size, "image_size", integer=True)
+    if image_size % 4:
+        raise ValueError(f"image_size must be a multiple of 4 (two 2×2 poolings), "
+                         f"got {image_size}")
+    c1, c2 = channels
+    seeds = np.random.SeedSequence(seed).generate_state(3)
+    return CNN(
+        Conv2D(in_channels, c1, 3, padding=1, seed=int(seeds[0]), dtype=dtype), ReLU(),
+        MaxPool2D(2),
+        Conv2D(c1, c2, 3, padding=1, seed=int(seeds[1]), dtype=dtype), ReLU(), MaxPool2D(2),
+        Flatten(),
+        Dense(c2 * (image_size // 4) ** 2, n_classes, seed=int(seeds[2]), dtype=dtype),
+    )

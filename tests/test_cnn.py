@@ -255,3 +255,23 @@ def test_init_scales_and_repr():
     assert he.n_parameters() == 32 * 16 * 9 + 32
     assert np.array_equal(Conv2D(2, 2, 3, seed=5).params["W"],
                           Conv2D(2, 2, 3, seed=5).params["W"])
+
+
+def test_small_cnn_shapes_and_twin(rng):
+    torch = pytest.importorskip("torch")
+    from dlcourse.cnn import CNN, small_cnn
+
+    model = small_cnn(channels=(4, 8), seed=1)
+    assert isinstance(model, CNN)
+    x = rng.random((6, 1, 8, 8)).astype(np.float32)
+    logits, caches = model.forward(x, training=True)
+    assert logits.shape == (6, 10)
+    dx = model.backward(np.ones_like(logits), caches)
+    assert dx.shape == x.shape
+    names = [name for name, _, _ in model.named_parameters()]
+    assert names == ["0.W", "0.b", "3.W", "3.b", "7.W", "7.b"]
+    twin = model.to_torch()
+    with torch.no_grad():
+        assert np.allclose(twin(torch.from_numpy(x)).numpy(), logits, atol=1e-5)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        small_cnn(image_size=10)

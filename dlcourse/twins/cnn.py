@@ -54,17 +54,18 @@ def batchnorm_to_torch(layer) -> nn.BatchNorm2d:
 
 
 def layer_to_torch(layer) -> nn.Module:
-    """The torch twin of one numpy layer: its own ``to_torch()``, or a known activation."""
+    """The torch twin of one numpy layer: its own ``to_torch()``, else the MLP twins'
+    (Dense, activations, Dropout from :mod:`dlcourse.layers`)."""
     if hasattr(layer, "to_torch"):
         return layer.to_torch()
-    name = type(layer).__name__
-    simple = {"ReLU": nn.ReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "Identity": nn.Identity}
-    if name in simple:
-        return simple[name]()
-    raise TypeError(f"no torch twin known for layer {layer!r}")
+    from .mlp import layer_to_torch as mlp_layer_to_torch
+
+    return mlp_layer_to_torch(layer)
 
 
 def cnn_to_torch(layers) -> nn.Sequential:
-    """``nn.Sequential`` twin of a list (or Sequential) of numpy layers, weights copied."""
+    """``nn.Sequential`` twin of a list (or Sequential) of numpy layers, weights copied.
+
+    Layer indices match, so the numpy name "3.W" is the twin's "3.weight"."""
     layers = getattr(layers, "layers", layers)
     return nn.Sequential(*(layer_to_torch(layer) for layer in layers))
