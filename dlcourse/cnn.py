@@ -135,6 +135,26 @@ def im2col(x, kernel_size: int, stride: int = 1, padding: int = 0,
     return cols.reshape(N, C * k * k, Ho * Wo)
 
 
+def conv2d(x, W, b=None, stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
+    """The tuned convolution as a function: :func:`im2col`, then one matmul per batch.
+
+    x (N, C_in, H, W), W (C_out, C_in, k, k), b (C_out,) or None -> (N, C_out, H_out, W_out).
+    Same result as :func:`conv2d_naive`, hundreds of times faster.
+    """
+    x = _check_images(x, "x", None)
+    W = as_float_array(W, "W", ndim=4, shape_hint="(C_out, C_in, k, k)")
+    if W.shape[1] != x.shape[1] or W.shape[2] != W.shape[3]:
+        raise ValueError(f"W must have shape (C_out, {x.shape[1]}, k, k) for x with "
+                         f"{x.shape[1]} channels, got {W.shape}")
+    N, _, H, Wd = x.shape
+    C_out, _, k, _ = W.shape
+    Ho, Wo = _output_hw(H, Wd, k, stride, padding, dilation)
+    out = np.matmul(W.reshape(C_out, -1), im2col(x, k, stride, padding, dilation))
+    if b is not None:
+        out += as_float_array(b, "b", ndim=1)[:, None]
+    return out.reshape(N, C_out, Ho, Wo)
+
+
 def _init_conv_weight(init: str, shape, rng, dtype) -> np.ndarray:
     C_out, C_in, k, _ = shape
     fan_in, fan_out = C_in * k * k, C_out * k * k

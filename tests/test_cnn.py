@@ -275,3 +275,34 @@ def test_small_cnn_shapes_and_twin(rng):
         assert np.allclose(twin(torch.from_numpy(x)).numpy(), logits, atol=1e-5)
     with pytest.raises(ValueError, match="multiple of 4"):
         small_cnn(image_size=10)
+
+
+def test_functional_conv2d_equals_naive(rng):
+    from dlcourse.cnn import conv2d
+
+    x = rng.standard_normal((2, 3, 7, 7))
+    W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    for stride, padding, dilation in CONV_CASES:
+        assert np.allclose(conv2d(x, W, b, stride, padding, dilation),
+                           conv2d_naive(x, W, b, stride, padding, dilation))
+    with pytest.raises(ValueError, match=r"\(C_out, 3, k, k\)"):
+        conv2d(x, W[:, :2])
+
+
+def test_feature_map_explorer_runs_headless(rng):
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dlcourse.widgets import feature_map_explorer
+
+    images = rng.random((5, 8, 8))
+    filters = {"vertical edge": np.array([[1.0, 0, -1]] * 3), "blur": np.ones((3, 3)) / 9}
+    widget = feature_map_explorer(images, filters, labels=np.arange(5))
+    assert len(widget.children) >= 2
+    learned = Conv2D(1, 4, 3).params["W"]
+    feature_map_explorer(images[:, None], learned)
+    with pytest.raises(ValueError, match="square"):
+        feature_map_explorer(images, {"bad": np.ones((3, 2))})
+    with pytest.raises(ValueError, match=r"\(n, h, w\)"):
+        feature_map_explorer(np.ones((4, 4)), filters)

@@ -6,6 +6,7 @@ last expression of a cell. ipywidgets and pyplot are imported inside the functio
 its initial values and raises nothing.
 """
 
+from .cnn import feature_map_explorer
 from .domains import signal_explorer
 from .generalization import capacity_explorer
 from .networks import gradient_flow_explorer
@@ -15,5 +16,6 @@ from .process import augmentation_explorer
 from .stacking import stacking_explorer
 
 __all__ = ["activation_explorer", "augmentation_explorer", "capacity_explorer",
+           "feature_map_explorer",
            "gradient_flow_explorer", "neuron_explorer", "optimizer_race", "signal_explorer",
            "stacking_explorer"]
