@@ -172,3 +172,14 @@ def test_mha_validates_input_and_config():
     assert "num_heads=2" in repr(mha)
     out, _ = mha.forward(np.ones((1, 3, 8), dtype=np.float32))
     assert out.dtype == np.float32
+
+
+def test_attention_explorer_runs_headless():
+    from dlcourse.widgets.attention import attention_explorer
+
+    weights = np.random.default_rng(0).dirichlet(np.ones(6), size=(3, 2, 4, 6))
+    tokens = np.arange(18).reshape(3, 6) % 10
+    widget = attention_explorer(weights, tokens, predictions=tokens, targets=tokens)
+    assert widget.children, "the widget should have controls"
+    with pytest.raises(ValueError, match="n_layers"):
+        attention_explorer(weights[0], tokens)

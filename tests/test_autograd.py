@@ -111,3 +111,19 @@ def test_unbroadcast_shapes():
 def test_power_requires_a_constant():
     with pytest.raises(TypeError):
         Tensor(2.0) ** Tensor(3.0)
+
+
+def test_backprop_explorer_graph_and_widget():
+    from dlcourse.widgets.frameworks import backprop_explorer, expression_graph, graph_layout
+
+    out = expression_graph(x=1.0, w=-2.0, b=0.5, c=1.5, activation="tanh")
+    out.backward()
+    order = out.topological_order()
+    assert [t.name for t in order][-1] == "out" and len(order) == 8
+    leaves = {t.name: t for t in order if not t._parents}
+    z = -2.0 * 1.0 + 0.5
+    assert np.isclose(float(out.data), 1.5 * np.tanh(z))
+    assert np.isclose(float(leaves["x"].grad), 1.5 * (1 - np.tanh(z) ** 2) * -2.0)
+    assert np.isclose(float(leaves["c"].grad), np.tanh(z))
+    assert len(set(graph_layout(out).values())) == 8, "boxes must not overlap"
+    assert backprop_explorer().children
