@@ -220,7 +220,7 @@ class EarlyStopping:
 class _LivePlot:
     """Redraws ``History.plot`` in place in a notebook; does nothing outside IPython."""
 
-    def __init__(self, min_interval: float = 0.5):
+    def __init__(self, min_interval: float = 1.0):
         self.handle, self.fig, self.min_interval, self.last = None, None, min_interval, 0.0
         try:
             from IPython import get_ipython

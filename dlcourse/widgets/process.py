@@ -10,7 +10,7 @@ from ..checks import as_float_array
 def augmentation_explorer(images, n_show: int = 8):
     """Sliders for shift, rotation and noise applied to a few images (n, h, w).
 
-    The top row shows the originals, the rows below three random augmented copies drawn
+    The top row shows the originals, the two rows below random augmented copies drawn
     with the chosen limits (``dlcourse.data.augment_images``); the title reports how many
     pixels changed on average.
     """
@@ -24,9 +24,9 @@ def augmentation_explorer(images, n_show: int = 8):
     def draw(max_shift=1, max_degrees=10.0, noise_std=0.0, seed=0):
         rng = np.random.default_rng(seed)
         copies = [augment_images(images, rng, max_shift=max_shift, max_degrees=max_degrees,
-                                 noise_std=noise_std, clip=(0.0, 1.0)) for _ in range(3)]
+                                 noise_std=noise_std, clip=(0.0, 1.0)) for _ in range(2)]
         changed = np.mean([np.abs(c - images) > 0.05 for c in copies])
-        fig, axes = plt.subplots(4, len(images), figsize=(1.1 * len(images), 4.6))
+        fig, axes = plt.subplots(3, len(images), figsize=(1.1 * len(images), 3.6))
         for row, batch in enumerate([images, *copies]):
             for col, image in enumerate(batch):
                 ax = axes[row, col]
