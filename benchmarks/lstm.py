@@ -9,9 +9,11 @@ dx and every weight gradient. Also reports the tanh RNN and a 2-layer LSTM.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
-from harness import median_time, report, settle
+from harness import report, settle
 
 from dlcourse.rnn import LSTM, RNN
 
@@ -37,6 +39,23 @@ def torch_step(twin, x, dout):
     return run
 
 
+def interleaved_medians(fn_a, fn_b, repeats: int = 9, warmup: int = 2):
+    """Median times of fn_a and fn_b, timed alternately with BLAS settling between sides.
+
+    Alternating keeps both sides under the same (shared, drifting) machine load; the pause
+    lets OpenBLAS threads stop spinning before torch runs (and vice versa).
+    """
+    times_a, times_b = [], []
+    for r in range(warmup + repeats):
+        for fn, times in ((fn_a, times_a), (fn_b, times_b)):
+            settle(0.05)
+            start = time.perf_counter()
+            fn()
+            if r >= warmup:
+                times.append(time.perf_counter() - start)
+    return float(np.median(times_a)), float(np.median(times_b))
+
+
 def main(repeats: int = 9) -> None:
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
@@ -47,10 +66,8 @@ def main(repeats: int = 9) -> None:
                         ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2)),
                         ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H))]:
         twin = model.to_torch()
-        t_np = median_time(numpy_step(model, x, dout), repeats=repeats)
-        settle()
-        t_torch = median_time(torch_step(twin, x, dout), repeats=repeats)
-        settle()
+        t_np, t_torch = interleaved_medians(numpy_step(model, x, dout),
+                                            torch_step(twin, x, dout), repeats)
         rows.append((name, t_np, t_torch))
     print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
           f"threads), float32, median of {repeats}")

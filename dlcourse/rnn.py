@@ -441,3 +441,22 @@ def clip_gradients(module, max_norm: float) -> float:
         for grad in grads:
             grad *= scale
     return norm
+
+
+def gradient_through_time(module, x, seed: int = 0) -> np.ndarray:
+    """How much the last step's output depends on each earlier input: ||dL/dx_t|| per step.
+
+    L = the last step's output (T-1) dotted with a fixed random vector; the gradient flows
+    back through the recurrence only (dout is zero at every other step). Returns an array
+    (T,), entry t = the norm of dL/dx_t over the batch and features; plot it against the
+    distance T-1-t to see vanishing (梯度消失) or exploding (梯度爆炸) gradients.
+    ``module`` is an RNN or LSTM (time-first) and x (T, N, input_size).
+    """
+    out, cache = module.forward(x)
+    dout = np.zeros_like(out)
+    last = (slice(None), -1) if module.batch_first else (-1,)
+    dout[last] = np.random.default_rng(seed).standard_normal(dout[last].shape)
+    dx = module.backward(dout, cache)
+    if module.batch_first:
+        dx = dx.transpose(1, 0, 2)
+    return np.sqrt(np.sum(dx.astype(np.float64) ** 2, axis=(1, 2)))

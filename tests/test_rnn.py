@@ -339,3 +339,15 @@ def test_lstm_remembers_across_50_steps_where_the_rnn_fails():
         accuracy[cell] = model.accuracy(X_val, y_val)
     assert accuracy["lstm"] > 0.95, accuracy
     assert accuracy["rnn"] < 0.6, accuracy
+
+
+def test_gradient_through_time_vanishes_for_a_small_rnn(rng):
+    from dlcourse.rnn import gradient_through_time
+
+    x = rng.standard_normal((40, 8, 2))
+    norms = gradient_through_time(RNN(2, 16, dtype=np.float64), x)
+    assert norms.shape == (40,) and np.all(norms > 0)
+    assert norms[0] < 1e-6 * norms[-1], "default init shrinks the gradient back in time"
+    # batch_first gives the same numbers
+    bf = RNN(2, 16, dtype=np.float64, batch_first=True)
+    assert np.allclose(gradient_through_time(bf, x.transpose(1, 0, 2)), norms)

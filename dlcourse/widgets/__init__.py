@@ -13,9 +13,11 @@ from .networks import gradient_flow_explorer
 from .neuron import activation_explorer, neuron_explorer
 from .optimization import optimizer_race
 from .process import augmentation_explorer
+from .sequences import lstm_gate_explorer
 from .stacking import stacking_explorer
 
 __all__ = ["activation_explorer", "augmentation_explorer", "capacity_explorer",
            "feature_map_explorer",
-           "gradient_flow_explorer", "neuron_explorer", "optimizer_race", "signal_explorer",
+           "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
+           "signal_explorer",
            "stacking_explorer"]
