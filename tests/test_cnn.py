@@ -306,3 +306,13 @@ def test_feature_map_explorer_runs_headless(rng):
         feature_map_explorer(images, {"bad": np.ones((3, 2))})
     with pytest.raises(ValueError, match=r"\(n, h, w\)"):
         feature_map_explorer(np.ones((4, 4)), filters)
+
+
+def test_image_grid_tiles_and_scales():
+    from dlcourse.widgets.cnn import image_grid
+
+    maps = np.stack([np.full((2, 3), v) for v in (1.0, -4.0, 0.0)])
+    grid = image_grid(maps, ncols=2)
+    assert grid.shape == (2 * 3 - 1, 2 * 4 - 1)
+    assert np.all(grid[0:2, 0:3] == 1.0) and np.all(grid[0:2, 4:7] == -1.0)
+    assert np.all(grid[3:5, 0:3] == 0.0) and np.isnan(grid[2, 0]) and np.isnan(grid[4, 5])

@@ -78,3 +78,23 @@ def feature_map_explorer(images, filters, labels=None, padding: int = 1):
                                 continuous_update=False),
         filter_name=widgets.Dropdown(options=names, value=names[0], description="filter"),
     )
+
+
+def image_grid(maps, ncols: int = 8, pad: int = 1) -> np.ndarray:
+    """Tile (n, h, w) maps into one 2-D array (rows of ``ncols``), NaN between tiles.
+
+    One ``imshow`` of the result draws many filters or feature maps far faster than a grid
+    of matplotlib axes. Each tile is scaled to [-1, 1] by its own largest absolute value,
+    so weak and strong maps are equally visible.
+    """
+    maps = as_float_array(maps, "maps", ndim=3, shape_hint="(n, h, w)")
+    n, h, w = maps.shape
+    n_rows = -(-n // ncols)
+    grid = np.full((n_rows * (h + pad) - pad, ncols * (w + pad) - pad), np.nan)
+    scale = np.abs(maps).reshape(n, -1).max(axis=1)
+    scale[scale == 0] = 1.0
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        grid[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = \
+            maps[i] / scale[i]
+    return grid
