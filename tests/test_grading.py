@@ -24,7 +24,8 @@ from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import ROOT, course_notebook, fill_answers, read, solution_notebook
 
-pytestmark = pytest.mark.nbgrader
+# One worker grades the whole class (the module fixture is expensive).
+pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("class_grading")]
 
 CHAPTER = "01_neuron"
 NAME = "01_neuron.ipynb"

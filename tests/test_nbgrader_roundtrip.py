@@ -65,12 +65,14 @@ def autograde(folder, chapter: str, submissions: dict) -> dict:
     return out
 
 
-@pytest.fixture(scope="module", params=CHAPTERS)
-def roundtrip(request, tmp_path_factory):
-    chapter = request.param
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_round_trip(chapter, tmp_path):
+    """Model answers: full marks and no error at all; blank: zero, failing only with
+    NotImplementedError in answer and test cells; one exercise left blank: exactly its
+    points lost. (One test per chapter, so chapters run in parallel under pytest-xdist.)"""
     source, student = read(solution_notebook(chapter)), read(course_notebook(chapter))
     first = answer_ids(student)[0]
-    runs = autograde(tmp_path_factory.mktemp(chapter), chapter, {
+    runs = autograde(tmp_path, chapter, {
         "solved": fill_answers(student, source),
         "blank": student,
         "one_missing": fill_answers(student, source, leave_blank={first}),
@@ -81,28 +83,15 @@ def roundtrip(request, tmp_path_factory):
             f.write(f"{chapter},{who},{runs[who][2]:.1f}\n")
     max_points = {nbcells.grade_id(c): nbcells.points(c) for c in source.cells
                   if nbcells.is_autograded_test(c)}
-    return dict(chapter=chapter, source=source, runs=runs, first=first, max_points=max_points)
 
+    solved_scores, solved_nb, _ = runs["solved"]
+    failures = [f"cell {i}: {out['ename']}: {out['evalue']}" for i, _, out in errors(solved_nb)]
+    assert not failures, f"the model answers of {chapter} raised:\n" + "\n".join(failures)
+    assert solved_scores == max_points, "the model answers must get full marks"
 
-def test_model_answers_get_full_marks(roundtrip):
-    scores = roundtrip["runs"]["solved"][0]
-    assert scores == roundtrip["max_points"]
-
-
-def test_solution_notebook_runs_without_any_error(roundtrip):
-    graded = roundtrip["runs"]["solved"][1]
-    failures = [f"cell {i}: {out['ename']}: {out['evalue']}" for i, _, out in errors(graded)]
-    assert not failures, f"{roundtrip['chapter']} raised:\n" + "\n".join(failures)
-
-
-def test_blank_notebook_scores_zero(roundtrip):
-    scores = roundtrip["runs"]["blank"][0]
-    assert scores == dict.fromkeys(roundtrip["max_points"], 0.0)
-
-
-def test_blank_notebook_fails_only_on_unanswered_exercises(roundtrip):
-    graded = roundtrip["runs"]["blank"][1]
-    found = errors(graded)
+    blank_scores, blank_nb, _ = runs["blank"]
+    assert blank_scores == dict.fromkeys(max_points, 0.0), "a blank notebook scores zero"
+    found = errors(blank_nb)
     assert found, "a blank student notebook must fail its tests"
     for i, cell, out in found:
         where = "answer" if nbcells.is_answer(cell) else (
@@ -111,11 +100,7 @@ def test_blank_notebook_fails_only_on_unanswered_exercises(roundtrip):
             f"cell {i} ({where}) raised {out['ename']}: {out['evalue']}; only unanswered "
             "exercises may fail in a student notebook")
 
-
-def test_one_missing_exercise_loses_exactly_its_points(roundtrip):
-    first = roundtrip["first"]
-    groups = graded_cells_by_exercise(roundtrip["source"])
+    groups = graded_cells_by_exercise(source)
     lost = {nbcells.grade_id(c) for c in groups[first.removeprefix("ex_")]}
-    expected = {gid: (0.0 if gid in lost else pts)
-                for gid, pts in roundtrip["max_points"].items()}
-    assert roundtrip["runs"]["one_missing"][0] == expected
+    expected = {gid: (0.0 if gid in lost else pts) for gid, pts in max_points.items()}
+    assert runs["one_missing"][0] == expected, f"leaving {first} blank loses only its points"

@@ -155,7 +155,8 @@ def _timed_out_cells(notebook: Path) -> int:
 
 
 def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chapter: str,
-               notebook_name: str, master_db: Path, columns, timeout: int, feedback_dir: Path) -> StudentResult:
+               notebook_name: str, master_db: Path, columns, timeout: int,
+               feedback_dir: Path) -> StudentResult:
     sid = sub.student
     folder = _student_folder(work, root, chapter, sid, timeout)
     submitted = folder / "submitted" / sid / chapter

@@ -1,5 +1,4 @@
-"""The single neuron in torch: Linear(d, 1) followed by the activation.
-"""
+"""The single neuron in torch: Linear(d, 1) followed by the activation."""
 
 from __future__ import annotations
 
