@@ -41,7 +41,7 @@ def stratified_order(y, seed: int = 0) -> np.ndarray:
 
 
 def learning_curve(estimators: dict, X_train, y_train, X_test, y_test, sizes,
-                   seed: int = 0) -> dict:
+                   seed: int = 0, return_models: bool = False) -> dict:
     """Fit every estimator on the first n examples of a class-balanced order, for each n.
 
     Parameters
@@ -49,11 +49,12 @@ def learning_curve(estimators: dict, X_train, y_train, X_test, y_test, sizes,
     estimators : dict name -> estimator (cloned for every fit)
     X_train, y_train, X_test, y_test : arrays with matching first axes
     sizes : increasing training-set sizes, each <= len(X_train)
+    return_models : also return the models fitted at the largest size (``"models"``)
 
     Returns
     -------
     dict with ``"sizes"`` (list), ``"accuracy"`` and ``"fit_seconds"`` (each a dict name ->
-    list aligned with sizes).
+    list aligned with sizes), and with ``return_models`` a dict name -> fitted estimator.
     """
     check_same_length(X_train, y_train, "X_train", "y_train")
     check_same_length(X_test, y_test, "X_test", "y_test")
@@ -75,4 +76,6 @@ def learning_curve(estimators: dict, X_train, y_train, X_test, y_test, sizes,
             result["fit_seconds"][name].append(time.perf_counter() - start)
             accuracy = float(np.mean(model.predict(X_test) == np.asarray(y_test)))
             result["accuracy"][name].append(accuracy)
+            if return_models and n == sizes[-1]:
+                result.setdefault("models", {})[name] = model
     return result

@@ -342,9 +342,27 @@ def test_learning_curve_records_accuracy_and_time():
     y = np.tile([0, 1], 100)
     X = rng.standard_normal((200, 3)) + 3.0 * y[:, None]
     result = learning_curve({"nb": GaussianNB()}, X[:150], y[:150], X[150:], y[150:],
-                            sizes=[4, 20, 150])
+                            sizes=[4, 20, 150], return_models=True)
+    assert result["models"]["nb"].class_count_.sum() == 150
     assert result["sizes"] == [4, 20, 150]
     assert len(result["accuracy"]["nb"]) == 3 and result["accuracy"]["nb"][-1] > 0.9
     assert all(t >= 0 for t in result["fit_seconds"]["nb"])
     with pytest.raises(ValueError, match="sizes"):
         learning_curve({"nb": GaussianNB()}, X, y, X, y, sizes=[500])
+
+
+# ------------------------------------------------------------------------- widgets
+def test_signal_widgets_render_headless():
+    import matplotlib.pyplot as plt
+
+    from dlcourse.widgets import dct_compression_explorer, spectrogram_explorer
+    from dlcourse.widgets.signals import make_signal
+
+    widget = spectrogram_explorer()
+    for kind in ("chirp", "u"):
+        widget.children[0].value = kind          # re-draws without error
+    dct_compression_explorer(np.random.default_rng(0).random((3, 64))).children[0].value = 5
+    plt.close("all")
+    assert make_signal("a", 150.0, 0.0).shape == (2048,)
+    with pytest.raises(ValueError, match="kind"):
+        make_signal("square", 100.0, 0.0)

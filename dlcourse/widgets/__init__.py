@@ -14,10 +14,11 @@ from .neuron import activation_explorer, neuron_explorer
 from .optimization import optimizer_race
 from .process import augmentation_explorer
 from .sequences import lstm_gate_explorer
+from .signals import dct_compression_explorer, spectrogram_explorer
 from .stacking import stacking_explorer
 
 __all__ = ["activation_explorer", "augmentation_explorer", "capacity_explorer",
            "feature_map_explorer",
            "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
-           "signal_explorer",
-           "stacking_explorer"]
+           "signal_explorer", "stacking_explorer",
+           "dct_compression_explorer", "spectrogram_explorer"]
