@@ -6,8 +6,10 @@ last expression of a cell. ipywidgets and pyplot are imported inside the functio
 its initial values and raises nothing.
 """
 
+from .attention import attention_explorer
 from .cnn import feature_map_explorer
 from .domains import signal_explorer
+from .frameworks import backprop_explorer
 from .generalization import capacity_explorer
 from .networks import gradient_flow_explorer
 from .neuron import activation_explorer, neuron_explorer
@@ -17,7 +19,8 @@ from .sequences import lstm_gate_explorer
 from .signals import dct_compression_explorer, spectrogram_explorer
 from .stacking import stacking_explorer
 
-__all__ = ["activation_explorer", "augmentation_explorer", "capacity_explorer",
+__all__ = ["activation_explorer", "attention_explorer", "backprop_explorer",
+           "augmentation_explorer", "capacity_explorer",
            "feature_map_explorer",
            "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
            "signal_explorer", "stacking_explorer",
