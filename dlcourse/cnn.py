@@ -35,7 +35,7 @@ from .layers import Dense, ReLU, Sequential
 from .module import Module
 
 
-def _pair_free_int(value, name: str, *, allow_zero: bool = False) -> int:
+def _int_param(value, name: str, *, allow_zero: bool = False) -> int:
     """A non-negative (or positive) Python int hyperparameter, or a readable error."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -203,10 +203,10 @@ class Conv2D(Module):
         super().__init__()
         check_positive(in_channels, "in_channels", integer=True)
         check_positive(out_channels, "out_channels", integer=True)
-        self.kernel_size = _pair_free_int(kernel_size, "kernel_size")
-        self.stride = _pair_free_int(stride, "stride")
-        self.padding = _pair_free_int(padding, "padding", allow_zero=True)
-        self.dilation = _pair_free_int(dilation, "dilation")
+        self.kernel_size = _int_param(kernel_size, "kernel_size")
+        self.stride = _int_param(stride, "stride")
+        self.padding = _int_param(padding, "padding", allow_zero=True)
+        self.dilation = _int_param(dilation, "dilation")
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.init = init
         rng = np.random.default_rng(seed)
@@ -327,8 +327,8 @@ class _Pool2D(Module):
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
-        self.kernel_size = _pair_free_int(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _pair_free_int(stride, "stride")
+        self.kernel_size = _int_param(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _int_param(stride, "stride")
 
     def __repr__(self) -> str:
         extra = "" if self.stride == self.kernel_size else f", stride={self.stride}"

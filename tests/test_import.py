@@ -6,7 +6,8 @@ def test_import_dlcourse_does_not_import_torch():
     code = ("import sys, dlcourse, dlcourse.activations, dlcourse.neuron, dlcourse.gradcheck, "
             "dlcourse.data, dlcourse.widgets, dlcourse.losses, dlcourse.cli, "
             "dlcourse.autograd, dlcourse.attention, dlcourse.layers, dlcourse.optim, "
-            "dlcourse.init, dlcourse.schedules, dlcourse.regularization; "
+            "dlcourse.init, dlcourse.schedules, dlcourse.regularization, dlcourse.cnn, "
+            "dlcourse.widgets.cnn; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
