@@ -7,7 +7,8 @@ def test_import_dlcourse_does_not_import_torch():
             "dlcourse.data, dlcourse.widgets, dlcourse.losses, dlcourse.cli, "
             "dlcourse.autograd, dlcourse.attention, dlcourse.layers, dlcourse.optim, "
             "dlcourse.init, dlcourse.schedules, dlcourse.regularization, dlcourse.cnn, "
-            "dlcourse.widgets.cnn; "
+            "dlcourse.widgets.cnn, dlcourse.features, dlcourse.data.audio, dlcourse.gmm, "
+            "dlcourse.learning_curves, dlcourse.widgets.signals; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
