@@ -205,10 +205,12 @@ def graded_class(tmp_path_factory):
     roster = base / "roster.txt"
     roster.write_text("\n".join([*expected, "never_submitted"]) + "\n")
     expected["never_submitted"] = ("missing", scores(0, 0, 0))
-    before = _tree_hash(ROOT / "solutions", ROOT / "course", ROOT / "nbgrader_config.py")
+    instructor_files = (ROOT / "solutions" / CHAPTER, ROOT / "course" / CHAPTER,
+                        ROOT / "nbgrader_config.py")
+    before = _tree_hash(*instructor_files)
     report = grade_class(CHAPTER, folder, base / "out", root=ROOT, timeout=TIMEOUT, jobs=2,
                          roster=[line for line in roster.read_text().splitlines() if line])
-    after = _tree_hash(ROOT / "solutions", ROOT / "course", ROOT / "nbgrader_config.py")
+    after = _tree_hash(*instructor_files)
     return dict(report=report, expected=expected, base=base, folder=folder,
                 instructor_files_unchanged=before == after)
 
