@@ -217,7 +217,7 @@ def test_training_is_deterministic(ring_run):
 def test_ring_gan_covers_all_modes_with_small_mmd(ring_run):
     report = mode_report(ring_run.final, RING)
     untrained = mode_report(ring_run.snapshots[0], RING)
-    # measured (seed 0): 8/8 modes, 88 % high quality, MMD² 0.005; untrained MMD² ≈ 0.8
+    # measured (seed 0): 8/8 modes, 88 % high quality, MMD² 0.005; untrained MMD² 1.04
     assert report["modes_covered"] == 8, report
     assert report["high_quality"] >= 0.7, report
     assert report["mmd"] < 0.02 and untrained["mmd"] > 10 * report["mmd"], (report, untrained)
@@ -237,10 +237,15 @@ def test_grid_gan_covers_most_modes():
 
 def test_mode_collapse_and_packing_remedy():
     """G learning 10x faster than D collapses; packing pairs of samples for D (PacGAN) fixes it."""
-    collapse = dict(steps=1500, lr_g=5e-3, lr_d=5e-4, snapshot_every=1500, seed=0)
-    collapsed = mode_report(gan.train_gan(RING_DATA, **collapse).final, RING)
-    packed = mode_report(gan.train_gan(RING_DATA, pack=2, **collapse).final, RING)
-    # measured (seed 0): collapsed 1/8 modes, MMD² 0.28; packed 7/8 modes, MMD² 0.017
+    collapse = dict(steps=1000, lr_g=5e-3, lr_d=5e-4, snapshot_every=1000, seed=0)
+    collapsed_run = gan.train_gan(RING_DATA, **collapse)
+    packed_run = gan.train_gan(RING_DATA, pack=2, **collapse)
+    collapsed, packed = mode_report(collapsed_run.final, RING), mode_report(packed_run.final, RING)
+    collapsed_std = collapsed_run.final.std(axis=0).mean()
+    packed_std = packed_run.final.std(axis=0).mean()
+    # measured (seed 0), as in the chapter: collapsed 0/8 modes, 0 % high quality, sample std
+    # 0.40 (target 1.42), MMD² 0.52; packed 7/8 modes, 36 % high quality, std 1.30, MMD² 0.029
+    assert collapsed_std < 0.5 * packed_std
     assert collapsed["modes_covered"] <= 2, collapsed
     assert packed["modes_covered"] >= collapsed["modes_covered"] + 4, (collapsed, packed)
     assert packed["mmd"] < collapsed["mmd"] / 5, (collapsed, packed)
