@@ -1,13 +1,15 @@
 """Conv2D forward + backward (input and weight gradients): tuned numpy im2col vs torch CPU.
 
-    python benchmarks/conv.py [--repeats 9]
+    python benchmarks/conv.py [--repeats 9] [--threads N]
 
 Prints, per layer shape, the median time of one numpy step (``Conv2D.forward`` then
 ``Conv2D.backward``) and of one torch step (``F.conv2d`` then ``backward`` with x, W and b
 requiring gradients), float32, both measured in this run with the BLAS threads settled in
 between; the ratio numpy/torch (target ≤ 1.0 on the first two rows); the numpy step's GEMM
 throughput as a fraction of this machine's float32 GEMM peak; and the naive-loop reference
-against the tuned forward pass.
+against the tuned forward pass. ``--threads N`` limits both numpy's BLAS (threadpoolctl)
+and torch to N threads: on a machine shared with other jobs, 1 thread each gives steadier
+ratios than the default 2, where torch's worker threads stall when the cores are busy.
 """
 
 from __future__ import annotations
@@ -68,10 +70,21 @@ def torch_step(layer, x, dout):
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="median of this many (>= 7)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and torch threads (default: the libraries' defaults)")
     args = parser.parse_args(argv)
     import torch
 
-    print(f"numpy {np.__version__}, torch {torch.__version__} "
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(args.threads)
+        torch.set_num_threads(args.threads)
+
+    from threadpoolctl import threadpool_info
+
+    blas = ", ".join(f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info())
+    print(f"numpy {np.__version__} ({blas}), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), float32, median of {args.repeats}")
     peak = gemm_peak_gflops()
     settle()
