@@ -71,10 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         "answers, and (instructors) release and grade notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    lab = sub.add_parser("lab", help="open the student notebooks (course/) in JupyterLab")
+    lab = sub.add_parser("lab", help="open the student notebooks (course/) in JupyterLab; "
+                         "other options (e.g. --port 8890) go to jupyter lab")
     lab.add_argument("--no-browser", action="store_true", help="do not open a web browser")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER,
-                     help="further options passed to jupyter lab (e.g. --port 8890)")
     lab.set_defaults(func=_cmd_lab)
 
     check = sub.add_parser("check", help="run a notebook in a fresh kernel and report, per "
@@ -108,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "lab":
+        args.jupyter_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args)
 
 
