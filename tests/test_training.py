@@ -315,3 +315,29 @@ def test_mse_regression_with_flat_targets():
                     batch_size=32, X_val=X, y_val=y, progress=False)
     assert np.isnan(history.val_accuracy[-1]), "no accuracy for regression"
     assert history.val_loss[-1] < 0.05, "a small MLP fits sin(1.5x) + 0.3x closely"
+
+
+def test_early_stopping_on_an_overfitting_mlp(digits_split):
+    """A wide MLP on 150 digits overfits: the kept epoch beats the last on validation."""
+    from threadpoolctl import threadpool_limits
+
+    from dlcourse.layers import MLP
+    from dlcourse.optim import Adam
+
+    X_train, X_val, _, y_train, y_val, _ = digits_split
+    runs = {}
+    with threadpool_limits(1, user_api="blas"):
+        for name, stopper in [("full", None), ("early", EarlyStopping(patience=10))]:
+            model = MLP([64, 512, 10], seed=0)
+            history = train(model, X_train[:150], y_train[:150],
+                            optimizer=Adam(model, lr=3e-3), epochs=80, batch_size=32,
+                            X_val=X_val, y_val=y_val, early_stopping=stopper, progress=False)
+            runs[name] = (model, history, stopper)
+    _, full, _ = runs["full"]
+    model, early, stopper = runs["early"]
+    best = int(np.argmin(full.val_loss))
+    assert best < 50 and full.val_loss[best] < full.val_loss[-1], "the validation loss turns up"
+    assert full.train_loss[-1] < 0.01, "while the training set is memorized"
+    assert early.best_epoch == best and early.stopped_epoch == best + 10
+    assert early.val_loss[early.best_epoch] < early.val_loss[-1]
+    assert evaluate(model, X_val, y_val)["loss"] == pytest.approx(stopper.best_loss_, rel=1e-6)
