@@ -2,7 +2,9 @@
 
 Batch 32, T = 50, input 32, hidden 128 (the issue's setting); target numpy/torch ≤ 2.0.
 Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
-dx and every weight gradient. Also reports the tanh RNN and a 2-layer LSTM.
+dx and every weight gradient. Also reports the tanh RNN and a 2-layer LSTM. Two tables:
+the default thread count of both libraries (2 here), and both limited to one thread (steadier
+on a shared machine, where waking BLAS threads for small matrices costs more than it saves).
 
     python benchmarks/lstm.py
 """
@@ -56,22 +58,32 @@ def interleaved_medians(fn_a, fn_b, repeats: int = 9, warmup: int = 2):
     return float(np.median(times_a)), float(np.median(times_b))
 
 
-def main(repeats: int = 9) -> None:
-    torch.set_num_threads(2)
+def run_table(repeats: int, threads: int) -> None:
+    from threadpoolctl import threadpool_limits
+
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, N, D)).astype(np.float32)
     dout = rng.standard_normal((T, N, H)).astype(np.float32)
     rows = []
-    for name, model in [(f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H)),
-                        ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2)),
-                        ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H))]:
-        twin = model.to_torch()
-        t_np, t_torch = interleaved_medians(numpy_step(model, x, dout),
-                                            torch_step(twin, x, dout), repeats)
-        rows.append((name, t_np, t_torch))
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} "
-          f"threads), float32, median of {repeats}")
+    torch.set_num_threads(threads)
+    with threadpool_limits(threads, user_api="blas"):
+        for name, model in [(f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H)),
+                            ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2)),
+                            ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H))]:
+            twin = model.to_torch()
+            t_np, t_torch = interleaved_medians(numpy_step(model, x, dout),
+                                                torch_step(twin, x, dout), repeats)
+            rows.append((name, t_np, t_torch))
+    print(f"\n{threads} BLAS/torch thread(s), float32, median of {repeats}, interleaved")
     report(rows)
+
+
+def main(repeats: int = 9) -> None:
+    print(f"numpy {np.__version__}, torch {torch.__version__}")
+    default_threads = torch.get_num_threads()
+    run_table(repeats, default_threads)
+    if default_threads > 1:
+        run_table(repeats, 1)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ Two levels of code:
 - the tuned layers :class:`RNN` and :class:`LSTM`. What makes them fast in numpy: the input
   projection ``x_t W_ih^T`` for all T steps is one GEMM before the time loop; the four gates
   are one fused (N, 4H) matrix; the LSTM's sigmoid gates are evaluated with one ``tanh`` over
-  all four gates (σ(z) = ½ tanh(z/2) + ½, the ½ folded into the weights); in backward every
-  factor that does not depend on the recurrence (σ', tanh', …) is computed for all steps at
-  once, the loop only carries dh and dc, and the weight gradients are one GEMM each after the
-  loop. Only the (N, H) × (H, 4H) recurrent product is left inside the loop, as it must be.
+  all four gates (σ(z) = ½ tanh(z/2) + ½, the ½ folded into the weights); buffers for all
+  steps are allocated once per call and written in place (``out=``); in backward the weight
+  gradients, the input gradient and the bias gradient are one GEMM each after the loop, so
+  the loop holds only the (N, 4H) × (4H, H) recurrent product and a few elementwise passes
+  on data still in cache.
 """
 
 from __future__ import annotations
@@ -390,29 +391,34 @@ class LSTM(_Recurrent):
             inp, gates, hs, cs, tcs = layers[k]
             W_ih, W_hh = self.params[f"weight_ih_l{k}"], self.params[f"weight_hh_l{k}"]
             Wh = W_hh[idx]                                   # (4H, H), internal gate order
-            o, i = gates[..., :H], gates[..., H:2 * H]
-            f, g = gates[..., 2 * H:3 * H], gates[..., 3 * H:]
-            # Everything that does not depend on the recurrence, for all T steps at once:
-            # dc_t = dc_{t+1} f_{t+1} + dh_t * a_t, and dz_t = [dh_t * b_o, dc_t * b_ifg].
-            a = o * (1.0 - tcs * tcs)
-            coef = np.empty((T, N, 4 * H), dtype=self.dtype)
-            np.multiply(tcs, o * (1.0 - o), out=coef[..., :H])
-            np.multiply(g, i * (1.0 - i), out=coef[..., H:2 * H])
-            np.multiply(cs[:-1], f * (1.0 - f), out=coef[..., 2 * H:3 * H])
-            np.multiply(i, 1.0 - g * g, out=coef[..., 3 * H:])
-            coef_ifg = coef[..., H:].reshape(T, N, 3, H)
+            # Per step, on data that stays in cache (measured faster than computing the local
+            # derivatives for all T steps at once, which streams T·N·4H arrays many times):
+            #   dc = dc_next·f_next + dh·o·(1 - tanh(c)²)
+            #   dz = [dh·tanh(c), dc·g, dc·c_prev, dc·i] ⊙ [σ', σ', σ', tanh'] for [o, i, f, g]
             dz = np.empty((T, N, 4 * H), dtype=self.dtype)
-            dz_ifg = dz[..., H:].reshape(T, N, 3, H)
             dh = np.zeros((N, H), dtype=self.dtype)
-            dc, dc_carry = np.empty((N, H), dtype=self.dtype), np.zeros((N, H), dtype=self.dtype)
+            dc, tmp = np.empty((N, H), dtype=self.dtype), np.empty((N, H), dtype=self.dtype)
+            dc_carry = np.zeros((N, H), dtype=self.dtype)
+            mult = np.empty((N, 4 * H), dtype=self.dtype)
             for t in reversed(range(T)):
+                s, tc, d = gates[t], tcs[t], dz[t]
+                o, i, f, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
                 dh += dh_in[t]
-                np.multiply(dh, a[t], out=dc)
-                dc += dc_carry
-                np.multiply(dh, coef[t, :, :H], out=dz[t, :, :H])
-                np.multiply(dc[:, None, :], coef_ifg[t], out=dz_ifg[t])
-                np.multiply(dc, f[t], out=dc_carry)
-                np.matmul(dz[t], Wh, out=dh)
+                np.multiply(tc, tc, out=tmp)
+                np.subtract(1.0, tmp, out=tmp)
+                tmp *= o
+                tmp *= dh
+                np.add(dc_carry, tmp, out=dc)
+                np.multiply(s, s, out=d)                           # s², and g² for g
+                np.subtract(s[:, :3 * H], d[:, :3 * H], out=d[:, :3 * H])   # σ' = s - s²
+                np.subtract(1.0, d[:, 3 * H:], out=d[:, 3 * H:])   # tanh' = 1 - g²
+                np.multiply(dh, tc, out=mult[:, :H])
+                np.multiply(dc, g, out=mult[:, H:2 * H])
+                np.multiply(dc, cs[t], out=mult[:, 2 * H:3 * H])
+                np.multiply(dc, i, out=mult[:, 3 * H:])
+                d *= mult
+                np.multiply(dc, f, out=dc_carry)
+                np.matmul(d, Wh, out=dh)
             self.dh0[k], self.dc0[k] = dh, dc_carry
             dz2 = dz.reshape(T * N, 4 * H)
             dW_ih = dz2.T @ inp.reshape(T * N, -1)
