@@ -26,7 +26,12 @@ def _cmd_lab(args) -> int:
 def _cmd_release(args) -> int:
     from .grading.release import release
 
-    for folder in release(args.chapters or None):
+    try:
+        folders = release(args.chapters or None)
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"dlcourse release: {exc}", file=sys.stderr)
+        return 2
+    for folder in folders:
         print(f"released {folder}")
     return 0
 
