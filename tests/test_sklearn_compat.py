@@ -25,6 +25,15 @@ from dlcourse.stacking import StackingClassifier
 from dlcourse.training import predict_proba, train
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """Small models: one BLAS thread is faster than two that wait for each other."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.fixture
 def iris():
     X, y = load_iris(return_X_y=True)

@@ -40,6 +40,15 @@ from dlcourse.stacking import (
 )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_blas_thread():
+    """Small models: one BLAS thread is faster than two that wait for each other."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
+
+
 def _classifiers():
     return [("nb", GaussianNB()),
             ("tree", DecisionTreeClassifier(max_depth=4, random_state=0)),
