@@ -325,3 +325,14 @@ def test_regression_stack_beats_every_base_learner():
     stack = StackingRegressor(diverse_regressors(), LinearRegression()).fit(X_train, y_train)
     best = max(est.score(X_test, y_test) for est in stack.estimators_)
     assert stack.score(X_test, y_test) >= best
+
+
+def test_stacking_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, dlcourse.stacking, dlcourse.sklearn_compat, dlcourse.base_learners, "
+            "dlcourse.widgets.stacking, dlcourse.data.tabular; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
