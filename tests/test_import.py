@@ -8,7 +8,8 @@ def test_import_dlcourse_does_not_import_torch():
             "dlcourse.autograd, dlcourse.attention, dlcourse.layers, dlcourse.optim, "
             "dlcourse.init, dlcourse.schedules, dlcourse.regularization, dlcourse.cnn, "
             "dlcourse.widgets.cnn, dlcourse.features, dlcourse.data.audio, dlcourse.gmm, "
-            "dlcourse.learning_curves, dlcourse.widgets.signals; "
+            "dlcourse.learning_curves, dlcourse.widgets.signals, dlcourse.training, "
+            "dlcourse.data.domains, dlcourse.widgets.process; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
