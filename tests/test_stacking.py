@@ -336,3 +336,23 @@ def test_stacking_modules_do_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_widget_toggles_learners_without_refitting_the_base_layer():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dlcourse.widgets.stacking import stacking_explorer
+
+    X, y = load_iris(return_X_y=True)
+    stack = StackingClassifier(_classifiers(), _final(), cv=3).fit(X[::2], y[::2])
+    scores = {n: e.score(X[1::2], y[1::2]) for n, e in stack.named_estimators_.items()}
+    widget = stacking_explorer(stack.train_meta_features_, y[::2], stack.transform(X[1::2]),
+                               y[1::2], stack.meta_columns_, scores)
+    boxes = widget.children[:-1]
+    assert [b.description for b in boxes] == ["nb", "tree", "knn"]
+    boxes[0].value = False  # refits only the meta-learner on the remaining columns
+    boxes[1].value = False
+    with pytest.raises(ValueError, match="same columns"):
+        stacking_explorer(stack.train_meta_features_, y[::2], np.zeros((3, 2)), [0, 1, 2],
+                          stack.meta_columns_)

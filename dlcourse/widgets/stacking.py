@@ -54,7 +54,7 @@ def stacking_explorer(meta_train, y_train, meta_test, y_test, columns: dict,
 
     def draw(**chosen):
         selected = frozenset(n for n in names if chosen.get(n))
-        fig, ax = plt.subplots(figsize=(6.5, 3.2))
+        fig, ax = plt.subplots(figsize=(7, 3.4), layout="constrained")
         labels = [*names, "stack"]
         scores = [base_scores.get(n, np.nan) for n in names]
         colors = ["tab:blue" if n in selected else "lightgray" for n in names]
