@@ -387,8 +387,8 @@ class MaxPool2D(_Pool2D):
             raise ValueError(f"dout must have the forward output's shape {idx.shape}, "
                              f"got {dout.shape}")
         k = self.kernel_size
-        dwin = np.zeros(idx.shape + (k * k,), dtype=dout.dtype)
-        np.put_along_axis(dwin, idx[..., None], dout[..., None], axis=-1)
+        # one-hot of the argmax times dout (faster than np.put_along_axis here)
+        dwin = (idx[..., None] == np.arange(k * k)) * dout[..., None]
         return self._scatter(dwin.reshape(idx.shape + (k, k)), x_shape)
 
     def to_torch(self):
