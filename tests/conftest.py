@@ -1,8 +1,5 @@
 import os
 
-import numpy as np
-import pytest
-
 # Headless: matplotlib must never try to open a window in the tests.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -13,6 +10,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+
+import numpy as np  # noqa: E402 — after the thread settings, which BLAS reads at import
+import pytest  # noqa: E402
 
 
 @pytest.fixture
