@@ -262,7 +262,8 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
     X_val, y_val : validation set, evaluated after every epoch (needed by early stopping).
     schedule : callable ``epoch -> lr`` (``dlcourse.schedules``), applied at each epoch start.
     regularization : callable ``model -> penalty`` called after ``backward`` (it adds its own
-        gradient), e.g. ``lambda m: l2_penalty(m, 1e-4)``.
+        gradient), e.g. ``lambda m: l2_penalty(m, 1e-4)``. The penalty is part of the
+        recorded training loss; the validation loss is the data loss alone.
     early_stopping : an :class:`EarlyStopping`; it restores the best weights at the end.
     augment : callable ``(X_batch, rng) -> X_batch`` applied to each training batch.
     seed : seeds the shuffling and the augmentation (an int: the same run twice is identical).

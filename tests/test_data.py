@@ -237,6 +237,8 @@ def test_words_and_character_counts():
     counts = char_counts(["abca", "Zz-é"])
     assert counts.shape == (2, 26)
     assert counts[0, :3].tolist() == [2, 1, 1] and counts[1, 25] == 2 and counts[1].sum() == 2
+    assert char_counts(["İa", "b"])[:, :2].tolist() == [[1, 0], [0, 1]], "rows stay aligned"
+    assert char_counts([]).shape == (0, 26)
     freq = char_counts(words, normalize=True)
     assert np.allclose(freq.sum(axis=1), 1)
 

@@ -55,9 +55,10 @@ def make_words(n: int = 600, seed: int = 0):
 def char_counts(words, normalize: bool = False) -> np.ndarray:
     """Bag of characters: ``(n, 26)`` counts of a..z per word (other characters ignored);
     ``normalize=True`` divides each row by its total (letter frequencies)."""
-    codes = np.frombuffer("".join(w.lower() for w in words).encode("ascii", "replace"),
+    lowered = [w.lower() for w in words]            # may change a word's length ("İ")
+    codes = np.frombuffer("".join(lowered).encode("ascii", "replace"),
                           dtype=np.uint8).astype(np.int64) - ord("a")
-    lengths = np.array([len(w) for w in words])
+    lengths = np.array([len(w) for w in lowered], dtype=np.int64)
     row = np.repeat(np.arange(len(words)), lengths)
     keep = (codes >= 0) & (codes < 26)
     counts = np.zeros((len(words), 26))
