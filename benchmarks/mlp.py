@@ -1,9 +1,12 @@
 """numpy MLP training step vs its torch twin on the CPU, and vs the machine's GEMM peak.
 
 One step = forward, softmax cross-entropy, backward (no input gradient, as torch), SGD update;
-float32, the same weights on both sides. Prints, per size, the median step time of each side
-and their ratio (numpy / torch), then the numpy step's GFLOP/s as a fraction of the measured
-float32 GEMM peak. Target: ratio <= 1.15, and >= 65 % of peak for 784-512-512-10 at batch 1024.
+float32, the same weights on both sides. The two sides (and, for the target size, a float32
+GEMM of n=2048) are timed in interleaved rounds with the BLAS threads settled in between
+(``harness.settle``); each round is the median of 3 steps. Prints, per size, the median step
+time of each side and their ratio (numpy / torch), then the numpy step's GFLOP/s as a fraction
+of the GEMM's, measured in the same rounds. Targets: ratio <= 1.15, and >= 65 % of the GEMM
+peak for 784-512-512-10 at batch 1024.
 
     python benchmarks/mlp.py [--repeats 9]
 """
@@ -12,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import gemm_peak_gflops, median_time, report, settle  # noqa: E402
+from harness import settle  # noqa: E402
 
 from dlcourse.layers import MLP  # noqa: E402
 from dlcourse.losses import softmax_cross_entropy  # noqa: E402
@@ -64,36 +68,83 @@ def torch_step(twin, X, y):
     return step
 
 
+def _block(fn, k: int = 3) -> float:
+    """Median of ``k`` timed calls (the caller has warmed ``fn`` up)."""
+    times = []
+    for _ in range(k):
+        begin = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - begin)
+    return float(np.median(times))
+
+
+def interleaved(fns: dict, rounds: int) -> dict[str, np.ndarray]:
+    """Time every function once per round, in turn, settling BLAS threads between them.
+
+    On a shared machine the load changes from second to second; interleaving the sides
+    exposes them to the same conditions, so their ratio means something even when the
+    absolute times do not. Returns {name: per-round times}.
+    """
+    for fn in fns.values():
+        fn()
+        fn()
+    out = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            settle(0.05)
+            out[name].append(_block(fn))
+    return {name: np.array(v) for name, v in out.items()}
+
+
+def gemm(n: int = 2048):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n)).astype(np.float32)
+    b = rng.standard_normal((n, n)).astype(np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    return (lambda: np.matmul(a, b, out=out)), 2 * n**3
+
+
 def main(repeats: int = 9) -> None:
+    import os
+
     import torch
 
     print(f"numpy {np.__version__}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads); median of {repeats} steps, float32")
+          f"({torch.get_num_threads()} threads); {repeats} interleaved rounds, float32; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     rng = np.random.default_rng(0)
-    rows, gflops = [], {}
+    gemm_fn, gemm_flops = gemm()
+    rows, fractions = [], []
     for sizes, batch in SIZES:
         X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
         y = rng.integers(0, sizes[-1], batch)
         model = MLP(sizes, seed=0)
         twin = model.to_torch()
-        np_step = numpy_step(model, SGD(model, lr=0.01), X, y)
-        t_step = torch_step(twin, X, y)
-        settle()
-        t_np = median_time(np_step, repeats=repeats)
-        settle()
-        t_torch = median_time(t_step, repeats=repeats)
-        settle()
+        fns = {"numpy": numpy_step(model, SGD(model, lr=0.01), X, y),
+               "torch": torch_step(twin, X, y)}
+        if sizes == [784, 512, 512, 10] and batch == 1024:
+            fns["gemm"] = gemm_fn
+        t = interleaved(fns, repeats)
         name = f"{'-'.join(map(str, sizes))} batch {batch}"
-        rows.append((name, t_np, t_torch))
-        gflops[name] = step_flops(sizes, batch) / t_np / 1e9
-    settle()
-    peak = gemm_peak_gflops()
-    print()
-    report(rows)
-    print(f"\nfloat32 GEMM peak (numpy, n=2048): {peak:.0f} GFLOP/s")
-    print(f"{'measurement':<48} {'GFLOP/s':>10} {'of peak':>10}")
-    for name, g in gflops.items():
-        print(f"{name:<48} {g:>10.1f} {g / peak:>10.0%}")
+        rows.append((name, float(np.median(t["numpy"])), float(np.median(t["torch"])),
+                     float(np.min(t["numpy"])), float(np.min(t["torch"])),
+                     float(np.median(t["numpy"] / t["torch"]))))
+        if "gemm" in t:
+            flops = step_flops(sizes, batch)
+            for stat in (np.median, np.min):
+                step_gflops = flops / stat(t["numpy"]) / 1e9
+                peak = gemm_flops / stat(t["gemm"]) / 1e9
+                fractions.append((name, stat.__name__, step_gflops, peak))
+    print(f"\n{'measurement':<34} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6} "
+          f"{'best np':>8} {'best t':>8} {'ratio':>6} {'per-round ratio':>16}")
+    for name, a, b, amin, bmin, per_round in rows:
+        print(f"{name:<34} {a * 1e3:>9.2f} {b * 1e3:>9.2f} {a / b:>6.2f} {amin * 1e3:>8.2f} "
+              f"{bmin * 1e3:>8.2f} {amin / bmin:>6.2f} {per_round:>16.2f}")
+    print("(ratio = numpy / torch from the medians; 'best' = fastest round; per-round ratio =")
+    print(" median over rounds of numpy / torch measured back to back)\n")
+    for name, stat, step_gflops, peak in fractions:
+        print(f"{name} ({stat} of rounds): numpy step {step_gflops:.1f} GFLOP/s, float32 GEMM "
+              f"n=2048 {peak:.1f} GFLOP/s -> {step_gflops / peak:.0%} of GEMM peak")
 
 
 if __name__ == "__main__":
