@@ -9,7 +9,8 @@ def test_import_dlcourse_does_not_import_torch():
             "dlcourse.init, dlcourse.schedules, dlcourse.regularization, dlcourse.cnn, "
             "dlcourse.widgets.cnn, dlcourse.features, dlcourse.data.audio, dlcourse.gmm, "
             "dlcourse.learning_curves, dlcourse.widgets.signals, dlcourse.training, "
-            "dlcourse.data.domains, dlcourse.widgets.process; "
+            "dlcourse.data.domains, dlcourse.widgets.process, dlcourse.generative_metrics, "
+            "dlcourse.widgets.gan; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
