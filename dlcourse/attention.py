@@ -24,9 +24,10 @@ from .module import Module
 
 def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax along ``axis`` (rows of -inf give NaN)."""
-    shifted = scores - np.max(scores, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=axis, keepdims=True)
+    e = scores - np.max(scores, axis=axis, keepdims=True)
+    np.exp(e, out=e)                               # in place: no extra temporaries
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def _apply_mask(scores: np.ndarray, mask) -> np.ndarray:
@@ -150,11 +151,14 @@ class MultiHeadAttention(Module):
     def forward(self, x, training: bool = False, mask=None):
         """Self-attention: x (N, L, E) -> out (N, L, E); cache holds q, k, v, weights."""
         x = self._check(x, "x")
-        qkv = x @ self.params["in_proj_weight"].T + self.params["in_proj_bias"]
+        N, L, E = x.shape                          # 2-D products: one GEMM each, not N
+        qkv = (x.reshape(-1, E) @ self.params["in_proj_weight"].T
+               + self.params["in_proj_bias"]).reshape(N, L, 3 * E)
         q, k, v = (self._split(t) for t in np.split(qkv, 3, axis=-1))
         heads, weights = scaled_dot_product_attention(q, k, v, mask)
         concat = self._merge(heads)
-        out = concat @ self.params["out_proj_weight"].T + self.params["out_proj_bias"]
+        out = (concat.reshape(-1, E) @ self.params["out_proj_weight"].T
+               + self.params["out_proj_bias"]).reshape(N, L, E)
         return out, {"x": x, "q": q, "k": k, "v": v, "weights": weights, "concat": concat}
 
     def backward(self, dout, cache):
@@ -163,7 +167,9 @@ class MultiHeadAttention(Module):
         E = self.embed_dim
         self.grads["out_proj_weight"] += dout.reshape(-1, E).T @ cache["concat"].reshape(-1, E)
         self.grads["out_proj_bias"] += dout.reshape(-1, E).sum(axis=0)
-        dheads = self._split(dout @ self.params["out_proj_weight"])      # (N, h, L, d)
+        N, L, _ = dout.shape
+        dheads = self._split((dout.reshape(-1, E) @ self.params["out_proj_weight"])
+                             .reshape(N, L, E))                           # (N, h, L, d)
         dA = dheads @ np.swapaxes(v, -1, -2)
         dv = np.swapaxes(A, -1, -2) @ dheads
         dA = np.nan_to_num(dA * A)                                        # softmax backward
@@ -175,7 +181,7 @@ class MultiHeadAttention(Module):
         flat = dqkv.reshape(-1, 3 * E)
         self.grads["in_proj_weight"] += flat.T @ x.reshape(-1, E)
         self.grads["in_proj_bias"] += flat.sum(axis=0)
-        return dqkv @ self.params["in_proj_weight"]
+        return (flat @ self.params["in_proj_weight"]).reshape(N, L, E)
 
     def to_torch(self):
         """A ``torch.nn.MultiheadAttention(batch_first=True)`` with copies of the weights."""
