@@ -10,6 +10,7 @@ from .attention import attention_explorer
 from .cnn import feature_map_explorer
 from .domains import signal_explorer
 from .frameworks import backprop_explorer
+from .gan import gan_scrubber
 from .generalization import capacity_explorer
 from .networks import gradient_flow_explorer
 from .neuron import activation_explorer, neuron_explorer
@@ -21,7 +22,7 @@ from .stacking import stacking_explorer
 
 __all__ = ["activation_explorer", "attention_explorer", "backprop_explorer",
            "augmentation_explorer", "capacity_explorer",
-           "feature_map_explorer",
+           "feature_map_explorer", "gan_scrubber",
            "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
            "signal_explorer", "stacking_explorer",
            "dct_compression_explorer", "spectrogram_explorer"]
