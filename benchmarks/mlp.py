@@ -9,6 +9,11 @@ of the GEMM's, measured in the same rounds. Targets: ratio <= 1.15, and >= 65 % 
 peak for 784-512-512-10 at batch 1024.
 
     python benchmarks/mlp.py [--repeats 9]
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/mlp.py   # one thread per side
+
+On a machine shared with other jobs, two-thread BLAS calls stall whenever a worker thread is
+descheduled, and the medians mostly measure the load; the one-thread run is the steadier
+measure of how close the numpy step comes to its GEMM peak.
 """
 
 from __future__ import annotations
