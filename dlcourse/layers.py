@@ -279,15 +279,16 @@ class Sequential(Module):
     def backward(self, dout, cache, *, need_dx: bool = True):
         """dout (n, d_out) -> dx (n, d_in), filling every layer's grads.
 
-        With ``need_dx=False`` a first Dense layer skips its input gradient and None is
-        returned (a training step never needs dLoss/dx of the data).
+        With ``need_dx=False`` a first layer that supports it (Dense, Conv2D, a nested
+        Sequential) skips its input gradient and None is returned (a training step never
+        needs dLoss/dx of the data).
         """
         if len(cache) != len(self.layers):
             raise ValueError(f"cache must be the list returned by forward ({len(self.layers)} "
                              f"entries), got {len(cache)}")
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not need_dx and isinstance(layer, (Dense, Sequential)):
+            if i == 0 and not need_dx and _accepts_need_dx(layer):
                 return layer.backward(dout, cache[i], need_dx=False)
             dout = layer.backward(dout, cache[i])
         return dout
@@ -343,3 +344,9 @@ class MLP(Sequential):
     def __repr__(self) -> str:
         extra = f", dropout={self.dropout}" if self.dropout else ""
         return f"MLP({self.sizes}, activation={self.activation!r}{extra})"
+
+
+def _accepts_need_dx(layer) -> bool:
+    import inspect
+
+    return "need_dx" in inspect.signature(layer.backward).parameters

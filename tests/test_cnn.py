@@ -316,3 +316,16 @@ def test_image_grid_tiles_and_scales():
     assert grid.shape == (2 * 3 - 1, 2 * 4 - 1)
     assert np.all(grid[0:2, 0:3] == 1.0) and np.all(grid[0:2, 4:7] == -1.0)
     assert np.all(grid[3:5, 0:3] == 0.0) and np.isnan(grid[2, 0]) and np.isnan(grid[4, 5])
+
+
+def test_plain_sequential_of_cnn_layers_has_a_twin_and_skips_dx():
+    torch = pytest.importorskip("torch")
+    from dlcourse.layers import Dense, ReLU, Sequential
+
+    model = Sequential(Conv2D(1, 4, 3, padding=1, dtype=np.float64), ReLU(), MaxPool2D(2),
+                       Flatten(), Dense(4 * 4 * 4, 10, dtype=np.float64))
+    x = np.random.default_rng(0).standard_normal((2, 1, 8, 8))
+    out, cache = model.forward(x)
+    assert model.backward(np.ones_like(out), cache, need_dx=False) is None
+    twin = model.to_torch()
+    assert np.allclose(twin(torch.tensor(x)).detach().numpy(), out, atol=1e-12)

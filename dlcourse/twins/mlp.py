@@ -36,6 +36,8 @@ def layer_to_torch(layer) -> nn.Module:
         return nn.Dropout(layer.p)
     if isinstance(layer, Sequential):
         return sequential_to_torch(layer)
+    if hasattr(layer, "to_torch"):  # layers of other concepts (Conv2D, pooling, ...)
+        return layer.to_torch()
     raise TypeError(f"no torch twin for layer {type(layer).__name__}")
 
 
