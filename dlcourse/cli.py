@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "<student>_*.ipynb files, or .zip archives of either")
     grade.add_argument("--out", help="output folder (default: grading-output/<chapter> "
                        "beside the submissions folder)")
-    grade.add_argument("--timeout", type=int, default=60, help="seconds allowed per cell "
-                       "(nbgrader's Execute.timeout; default 60)")
+    grade.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell "
+                       "(nbgrader's Execute.timeout); default: the chapter's own setting "
+                       "(notebook metadata dlcourse.timeout) or 60")
     grade.add_argument("--jobs", type=int, default=2, help="students graded at once")
     grade.add_argument("--roster", help="text file with one student id per line; students "
                        "on it with no submission are listed as missing")

@@ -47,6 +47,12 @@ def test_grade_ids_unique_and_conventional(chapter):
         assert nbcells.exercise_for_test(gid, answers), f"{gid} names no exercise ex_<name>"
         assert nbcells.points(cell) > 0, f"{gid} has no points"
         assert nbcells.hidden_test_regions(cell.source), f"{gid} has no hidden tests"
+        visible = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source,
+                         flags=re.S)
+        code_lines = [ln for ln in visible.splitlines() if ln.strip()
+                      and not ln.strip().startswith("#")]
+        assert code_lines, (f"{gid} holds only hidden tests: students would see an empty "
+                            "cell (nbgrader issue 1471); add a visible check")
 
 
 def test_no_solution_or_hidden_test_in_course():

@@ -214,13 +214,15 @@ def _join(a: str, b: str) -> str:
 
 
 def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = None, *,
-                root: Path | None = None, timeout: int = DEFAULT_TIMEOUT, jobs: int = 2,
+                root: Path | None = None, timeout: int | None = None, jobs: int = 2,
                 roster: list[str] | None = None, keep_work: bool = False,
                 progress: Callable | None = None) -> ClassReport:
     """Grade every submission of ``chapter`` in ``submissions``; write CSV and feedback.
 
     ``out`` defaults to ``<submissions>/../grading-output/<chapter>``. ``jobs`` students are
-    graded at once (one kernel each). Returns a :class:`ClassReport`.
+    graded at once (one kernel each). ``timeout`` is the per-cell limit in seconds; by
+    default the chapter's own (notebook metadata ``dlcourse.timeout``) or 60 s.
+    Returns a :class:`ClassReport`.
     """
     start = time.perf_counter()
     root = Path(root) if root else find_course_root()
@@ -242,6 +244,8 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
     try:
         master_db, released_path = _prepare_master(root, chapter, books)
         released = nbformat.read(str(released_path), as_version=4)
+        if timeout is None:
+            timeout = int(released.metadata.get("dlcourse", {}).get("timeout", DEFAULT_TIMEOUT))
         columns = _exercise_columns(released)
         exercises = {ex: sum(p for _, p in tests) for ex, tests in columns.items()}
         manual = sum(nbcells.points(c) for c in released.cells if nbcells.is_manually_graded(c))
