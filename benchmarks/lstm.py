@@ -53,7 +53,7 @@ def interleaved_medians(fn_a, fn_b, repeats: int = 9, warmup: int = 2, clock=tim
     times_a, times_b = [], []
     for r in range(warmup + repeats):
         for fn, times in ((fn_a, times_a), (fn_b, times_b)):
-            settle(0.05)
+            settle()
             start = clock()
             fn()
             if r >= warmup:
