@@ -21,5 +21,22 @@ c.CourseDirectory.feedback_directory = "feedback"
 # Every cell of every chapter runs in well under this; a slower cell scores zero.
 c.Execute.timeout = 60
 
+# nbgrader's Execute with short polls of the kernel's channels: under load, nbclient can miss
+# a reply and sleep a whole timeout (nbclient issue 312). Same timeout, same behaviour.
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from dlcourse.grading.kernel import RobustExecute  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [RobustExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                       CheckCellMetadata]
+
 # Student notebooks ship without outputs, so diffs stay readable.
 c.ClearOutput.enabled = True

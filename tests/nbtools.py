@@ -6,10 +6,10 @@ import copy
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from dlcourse.grading import cells as nbcells
 from dlcourse.grading.course import chapter_notebooks, list_chapters
+from dlcourse.grading.kernel import RobustNotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = list_chapters(ROOT)
@@ -30,7 +30,7 @@ def read(path) -> nbformat.NotebookNode:
 def execute(nb, cwd: Path, timeout: int = 90) -> nbformat.NotebookNode:
     """Run a copy of ``nb`` top to bottom in a fresh python3 kernel, keeping errors."""
     nb = copy.deepcopy(nb)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+    RobustNotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
 

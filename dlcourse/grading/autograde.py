@@ -53,12 +53,13 @@ WHOLE_NOTEBOOK_FACTOR = 3     # the whole notebook may take this many cell timeo
 EXTRA_CONFIG = '''
 # --- added by `dlcourse grade` for this student's isolated grading folder ---
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Execute, GetGrades,
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
+from dlcourse.grading.kernel import RobustExecute
 from dlcourse.grading.preprocessors import RedactHiddenTests, TruncateLongOutput
 
 c.Execute.timeout = {timeout}
-c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPreprocessor,
+c.Autograde.autograde_preprocessors = [RobustExecute, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, TruncateLongOutput, SaveAutoGrades,
                                        AssignLatePenalties, CheckCellMetadata]
 c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.utils import compute_checksum, determine_grade
 
 from . import cells as nbcells
+from .kernel import RobustNotebookClient
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -104,7 +104,7 @@ def run_check(notebook: str | Path, timeout: int = 60) -> CheckReport:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # any unreadable file: the student needs the reason, not a trace
         raise ValueError(f"{path} is not a readable Jupyter notebook: {exc}") from None
-    client = NotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
+    client = RobustNotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}},
                             interrupt_on_timeout=True)
     kernel_error = ""
