@@ -1,14 +1,19 @@
 """dlcourse — the support library of an open deep-learning course.
 
-The modules read like the course's table of contents (by concept, never by chapter number):
+The modules read like the course's table of contents (by concept, never by chapter number;
+README.md has the full table):
 
-- :mod:`dlcourse.activations` — sigmoid, tanh, ReLU, leaky ReLU and their derivatives
-- :mod:`dlcourse.neuron` — the single neuron (weighted sum + bias + activation)
-- :mod:`dlcourse.module` — the forward/backward protocol every layer follows
-- :mod:`dlcourse.gradcheck` — finite-difference and torch-autograd gradient checks
-- :mod:`dlcourse.data` — small bundled or synthetic data sets (nothing is downloaded)
-- :mod:`dlcourse.widgets` — ipywidgets plots used by the chapters
-- :mod:`dlcourse.grading` — release, self-check and autograding with nbgrader
+- the neuron: :mod:`~dlcourse.activations`, :mod:`~dlcourse.neuron`, :mod:`~dlcourse.module`
+- networks and learning: :mod:`~dlcourse.layers`, :mod:`~dlcourse.losses`,
+  :mod:`~dlcourse.init`, :mod:`~dlcourse.optim`, :mod:`~dlcourse.schedules`,
+  :mod:`~dlcourse.regularization`, :mod:`~dlcourse.training`
+- models: :mod:`~dlcourse.cnn`, :mod:`~dlcourse.rnn`, :mod:`~dlcourse.sequence_models`,
+  :mod:`~dlcourse.attention`, :mod:`~dlcourse.transformer` and :mod:`~dlcourse.gan` (torch)
+- shallow learning: :mod:`~dlcourse.features`, :mod:`~dlcourse.gmm`,
+  :mod:`~dlcourse.stacking`, :mod:`~dlcourse.sklearn_compat`
+- checking: :mod:`~dlcourse.gradcheck`, :mod:`~dlcourse.autograd`
+- :mod:`dlcourse.data`, :mod:`dlcourse.widgets`, :mod:`dlcourse.twins` (torch),
+  :mod:`dlcourse.grading` (release, self-check, class grading with nbgrader)
 
 numpy is the from-scratch backend; torch is its twin and is imported only when a function
 that needs it is called, so ``import dlcourse`` stays fast.
