@@ -44,3 +44,33 @@ def test_sliced_poll_still_times_out():
     except Empty:
         return
     raise AssertionError("no message: the sliced poll must raise Empty at the deadline")
+
+
+def test_both_execution_paths_poll_in_slices():
+    """nbgrader (nbconvert's ExecutePreprocessor) and NotebookClient.execute both use it."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from dlcourse.grading.kernel import RobustExecute, RobustNotebookClient
+
+    nb = new_notebook(cells=[new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    seen = {}
+
+    def sliced(kc):
+        return all(getattr(ch.get_msg, "sliced", False)
+                   for ch in (kc.shell_channel, kc.iopub_channel))
+
+    class ProbeExecute(RobustExecute):
+        def preprocess_cell(self, cell, resources, index):
+            seen["nbgrader"] = sliced(self.kc)
+            return super().preprocess_cell(cell, resources, index)
+
+    class ProbeClient(RobustNotebookClient):
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            seen["nbclient"] = sliced(self.kc)
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+
+    ProbeExecute(timeout=60).preprocess(nb, {"metadata": {"path": "."}})
+    ProbeClient(nb, timeout=60, kernel_name="python3").execute()
+    assert seen == {"nbgrader": True, "nbclient": True}

@@ -37,17 +37,30 @@ def poll_in_slices(channel, slice_seconds: float = SLICE_SECONDS) -> None:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
 
+    get_msg.sliced = True
     channel.get_msg = get_msg
 
 
+def _slice_channels(kc):
+    for channel in (kc.shell_channel, kc.iopub_channel):
+        if not getattr(channel.get_msg, "sliced", False):
+            poll_in_slices(channel)
+    return kc
+
+
 class SlicedPolling:
-    """Mixin for NotebookClient subclasses: short polls on the shell and IOPub channels."""
+    """Mixin for NotebookClient subclasses: short polls on the shell and IOPub channels.
+
+    Both entry points are covered: ``NotebookClient.execute`` starts the client through the
+    async method, nbconvert's ``ExecutePreprocessor`` (and so nbgrader) through the sync one,
+    which nbclient binds to the original async function.
+    """
 
     async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        poll_in_slices(kc.shell_channel)
-        poll_in_slices(kc.iopub_channel)
-        return kc
+        return _slice_channels(await super().async_start_new_kernel_client())
+
+    def start_new_kernel_client(self):
+        return _slice_channels(super().start_new_kernel_client())
 
 
 class RobustNotebookClient(SlicedPolling, NotebookClient):
