@@ -12,7 +12,8 @@ def _cmd_lab(args) -> int:
     from .grading.course import find_course_root
 
     course = find_course_root() / "course"
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={course}"]
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={course}",
+           "--ServerApp.jpserver_extensions=dlcourse.grading.jupyter_extension=True"]
     # JupyterLab refuses to start as root (this container); Binder runs as a normal user.
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

@@ -64,7 +64,8 @@ def lab(tmp_path_factory):
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={home / 'course'}", "--LabApp.expose_app_in_browser=True",
-           "--ServerApp.port_retries=0"]
+           "--ServerApp.port_retries=0",
+           "--ServerApp.jpserver_extensions=dlcourse.grading.jupyter_extension=True"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(home / "lab.log", "w")
@@ -201,7 +202,7 @@ def test_student_notebook_in_jupyterlab(lab):
         time.sleep(1)
         page.locator("button:has-text('Validate'), .validate-button").first.click()
         dialog = page.locator(".jp-Dialog")
-        dialog.wait_for(timeout=120_000)
+        dialog.wait_for(timeout=240_000)
         page.wait_for_function("() => !document.querySelector('.jp-Dialog')?.innerText"
                                ".includes('Validating')", timeout=120_000)
         text = dialog.inner_text()

@@ -74,3 +74,24 @@ def test_both_execution_paths_poll_in_slices():
     ProbeExecute(timeout=60).preprocess(nb, {"metadata": {"path": "."}})
     ProbeClient(nb, timeout=60, kernel_name="python3").execute()
     assert seen == {"nbgrader": True, "nbclient": True}
+
+
+def test_server_extension_makes_validate_use_sliced_polling():
+    from nbgrader import validator
+
+    from dlcourse.grading.jupyter_extension import _load_jupyter_server_extension
+
+    class FakeServer:
+        class log:
+            @staticmethod
+            def info(message):
+                pass
+
+    trait = validator.Validator.class_traits()["preprocessors"]
+    before = trait.default_value
+    try:
+        _load_jupyter_server_extension(FakeServer)
+        names = [p.__name__ for p in validator.Validator().preprocessors]
+        assert names == ["CheckCellMetadata", "ClearOutput", "RobustExecute"]
+    finally:
+        trait.default_value = before
