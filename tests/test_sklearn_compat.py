@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import warnings
 
 import numpy as np
 import pytest
@@ -23,6 +22,8 @@ from dlcourse.optim import Adam
 from dlcourse.sklearn_compat import MLPClassifier, MLPRegressor
 from dlcourse.stacking import StackingClassifier
 from dlcourse.training import predict_proba, train
+
+from .sklearn_checks import failed_estimator_checks
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -113,13 +114,7 @@ def test_as_base_learner_and_as_meta_learner(iris):
 @pytest.mark.parametrize("make", [lambda: MLPClassifier((16,), epochs=30),
                                   lambda: MLPRegressor((16,), epochs=30)])
 def test_sklearn_check_estimator(make):
-    from sklearn.utils.estimator_checks import check_estimator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(make(), on_fail=None)
-    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
-              if r["status"] == "failed"]
+    failed = failed_estimator_checks(make())
     assert not failed, failed
 
 

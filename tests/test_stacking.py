@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import doctest
-import warnings
 
 import numpy as np
 import pytest
@@ -38,6 +37,8 @@ from dlcourse.stacking import (
     meta_features,
     out_of_fold_predict,
 )
+
+from .sklearn_checks import failed_estimator_checks
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -269,13 +270,7 @@ SMALL = [
 
 @pytest.mark.parametrize("make", SMALL)
 def test_sklearn_check_estimator(make):
-    from sklearn.utils.estimator_checks import check_estimator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(make(), on_fail=None)
-    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results
-              if r["status"] == "failed"]
+    failed = failed_estimator_checks(make())
     assert not failed, failed
 
 
