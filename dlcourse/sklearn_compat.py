@@ -59,8 +59,23 @@ class _MLPEstimator(BaseEstimator):
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        out, _ = self.model_.forward(X.astype(np.float32, copy=False), training=False)
-        return out.astype(np.float64)
+        out, _ = _float64_copy(self.model_).forward(X.astype(np.float64, copy=False), training=False)
+        return out
+
+
+def _float64_copy(model: MLP) -> MLP:
+    """The trained network with float64 weights, used for every prediction.
+
+    A float32 GEMM rounds differently depending on how many rows it gets (OpenBLAS picks
+    its kernel by shape and CPU), so a row's float32 prediction would depend on which other
+    rows share its batch. scikit-learn's contract (``check_methods_subset_invariance``)
+    forbids that. In float64 the batch-dependent part is ~1e-16 relative, far below any
+    tolerance, whichever BLAS kernel runs.
+    """
+    copy = MLP(model.sizes, activation=model.activation, dropout=model.dropout,
+               dtype=np.float64)
+    copy.load_state_dict(model.state_dict())
+    return copy
 
 
 class MLPClassifier(ClassifierMixin, _MLPEstimator):
