@@ -17,26 +17,13 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 
-# nbgrader honours Execute.timeout (not ExecutePreprocessor.timeout; nbgrader issue 1463).
-# Every cell of every chapter runs in well under this; a slower cell scores zero.
-c.Execute.timeout = 60
+# Autograding runs each student's cells in a sandboxed kernel and the tests in a trusted
+# process (dlcourse.grading.two_process); feedback never shows hidden tests. The lists live
+# in dlcourse.grading.nbgrader_setup, shared with `dlcourse grade`. Every cell of every
+# chapter runs in well under the 60 s per-cell limit; a slower cell scores zero.
+from dlcourse.grading.nbgrader_setup import configure  # noqa: E402
 
-# nbgrader's Execute with short polls of the kernel's channels: under load, nbclient can miss
-# a reply and sleep a whole timeout (nbclient issue 312). Same timeout, same behaviour.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties,
-    CheckCellMetadata,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-
-from dlcourse.grading.kernel import RobustExecute  # noqa: E402
-
-c.Autograde.autograde_preprocessors = [RobustExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                                       CheckCellMetadata]
+configure(c, timeout=60)
 
 # Student notebooks ship without outputs, so diffs stay readable.
 c.ClearOutput.enabled = True

@@ -53,6 +53,7 @@ def _cmd_grade(args) -> int:
     from tqdm.auto import tqdm
 
     from .grading.autograde import format_summary, grade_class
+    from .grading.sandbox import SandboxUnavailable
 
     roster = None
     if args.roster:
@@ -61,7 +62,14 @@ def _cmd_grade(args) -> int:
     try:
         report = grade_class(args.chapter, args.submissions, args.out, timeout=args.timeout,
                              jobs=args.jobs, roster=roster, keep_work=args.keep_work,
-                             progress=lambda student: bar.update(1))
+                             progress=lambda student: bar.update(1),
+                             sandbox=not args.no_sandbox, memory=args.memory)
+    except SandboxUnavailable as exc:
+        bar.close()
+        print(f"dlcourse grade: the sandbox for student code cannot start: {exc}\n"
+              "Nothing was graded. Fix the sandbox, or pass --no-sandbox to grade without it "
+              "(student code then runs with your rights).", file=sys.stderr)
+        return 2
     except (FileNotFoundError, ValueError) as exc:
         bar.close()
         print(f"dlcourse grade: {exc}", file=sys.stderr)
@@ -101,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=2, help="students graded at once")
     grade.add_argument("--roster", help="text file with one student id per line; students "
                        "on it with no submission are listed as missing")
+    grade.add_argument("--memory", default=None, help="memory limit of each student's "
+                       "sandboxed kernel, e.g. 4G (default: the sandbox's, see "
+                       "dlcourse.grading.sandbox.Limits)")
+    grade.add_argument("--no-sandbox", action="store_true", help="grade without the "
+                       "bubblewrap sandbox (tests still run apart from student code; a "
+                       "warning goes into the summary and every CSV row)")
     grade.add_argument("--keep-work", action="store_true", help="keep the temporary nbgrader "
                        "folders (for debugging)")
     grade.set_defaults(func=_cmd_grade)

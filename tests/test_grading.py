@@ -129,7 +129,7 @@ def build_class(folder: Path) -> dict[str, tuple[str, dict]]:
                                     "for i in range(20_000):\n    print(i)\n" + nbcells
                                     .strip_markers(_answer(source, "ex_neuron_forward"))))
     add("sys_exit", answers(sigmoid="import sys\nsys.exit(3)\n"), points=scores(sigmoid=0))
-    add("os_exit", answers(sigmoid="import os\nos._exit(1)\n"), "error", scores(0, 0, 0))
+    add("os_exit", answers(sigmoid="import os\nos._exit(1)\n"), "kernel died", scores(0, 0, 0))
 
     # Tampering with the notebook's structure gains nothing and loses nothing.
     nb = copy.deepcopy(solved)
@@ -236,7 +236,7 @@ def test_csv_has_one_row_per_student_with_totals(graded_class):
     by_student = {r["student"]: r for r in rows}
     assert by_student["solved_folder"]["total (/8)"] == "8"
     assert by_student["wrong_sign"]["sigmoid (/3)"] == "1"
-    assert by_student["os_exit"]["status"] == "error"
+    assert by_student["os_exit"]["status"] == "kernel died"
     assert "kernel died" in by_student["os_exit"]["note"]
     assert "not valid notebook JSON" in by_student["bad_json"]["note"]
     assert "empty" in by_student["empty_file"]["note"]

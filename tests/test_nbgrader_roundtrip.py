@@ -17,7 +17,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from dlcourse.grading import cells as nbcells
-from dlcourse.grading.release import nbgrader
+from dlcourse.grading.nbgrader_setup import run as nbgrader
 
 from .nbtools import (
     CHAPTERS,

@@ -20,15 +20,18 @@ How it keeps that promise:
 - **Atomic output.** ``grades.csv`` is written to a temporary file and renamed; re-running
   rebuilds everything from the submissions, so rows are never duplicated.
 
-Security note: grading *runs student code with your rights*. Nothing here is a sandbox: a
-determined student can read or write any file you can (including the gradebook with the
-hidden tests). For a graded class, run ``dlcourse grade`` in a container or as a throw-away
-user that can reach nothing else.
+- **Tests out of the student's reach.** Each student's cells run in a sandboxed kernel
+  (bubblewrap: no network, a private work folder, its own PID namespace, memory, process and
+  file-size limits) while the tests run in a trusted process that never executes a line of
+  student code (:mod:`dlcourse.grading.two_process`). Where the sandbox cannot start,
+  grading stops and says how to fix it; ``sandbox=False`` (``--no-sandbox``) grades with two
+  processes but no sandbox, and says so in every row of the CSV.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import tempfile
@@ -39,29 +42,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
 
 from . import cells as nbcells
 from .course import chapter_notebooks, find_course_root, list_chapters
-from .release import nbgrader
+from .nbgrader_setup import read_scores
+from .nbgrader_setup import run as nbgrader
 from .submissions import Submission, collect, read_submission, repair
 
 DEFAULT_TIMEOUT = 60          # seconds per cell; the chapters' cells stay far below it
 WHOLE_NOTEBOOK_FACTOR = 3     # the whole notebook may take this many cell timeouts in total
 
+NO_SANDBOX_NOTE = "graded WITHOUT the sandbox (--no-sandbox): student code ran unconfined"
+
 EXTRA_CONFIG = '''
 # --- added by `dlcourse grade` for this student's isolated grading folder ---
-from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, GetGrades,
-                                    IgnorePattern, LimitOutput, SaveAutoGrades)
-from dlcourse.grading.kernel import RobustExecute
-from dlcourse.grading.preprocessors import RedactHiddenTests, TruncateLongOutput
-
-c.Execute.timeout = {timeout}
-c.Autograde.autograde_preprocessors = [RobustExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                       LimitOutput, TruncateLongOutput, SaveAutoGrades,
-                                       AssignLatePenalties, CheckCellMetadata]
-c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+from dlcourse.grading.nbgrader_setup import configure
+configure(c, timeout={timeout})
+c.TwoProcessExecute.instructor_notebook = {instructor!r}
+c.TwoProcessExecute.notes_file = {notes!r}
+c.TwoProcessExecute.sandbox = {sandbox!r}
+c.TwoProcessExecute.memory = {memory!r}
+c.TwoProcessExecute.processes = {processes!r}
 '''
 
 
@@ -86,6 +87,7 @@ class ClassReport:
     results: list[StudentResult]
     csv_path: Path
     seconds: float
+    sandboxed: bool = True
 
     @property
     def max_total(self) -> float:
@@ -121,7 +123,7 @@ def _prepare_master(root: Path, chapter: str, work: Path) -> tuple[Path, Path]:
     return db, released
 
 
-def _student_folder(work: Path, root: Path, chapter: str, sid: str, timeout: int) -> Path:
+def _student_folder(work: Path, root: Path, chapter: str, sid: str, settings: dict) -> Path:
     """A private nbgrader course for one student: config, data files, their own gradebook."""
     folder = work / "students" / sid
     source = folder / "solutions" / chapter
@@ -132,18 +134,10 @@ def _student_folder(work: Path, root: Path, chapter: str, sid: str, timeout: int
         if item.suffix != ".ipynb" and item.name != ".ipynb_checkpoints":
             copy = shutil.copytree if item.is_dir() else shutil.copy
             copy(item, source / item.name)
-    config = (root / "nbgrader_config.py").read_text() + EXTRA_CONFIG.format(timeout=timeout)
+    config = (root / "nbgrader_config.py").read_text() + EXTRA_CONFIG.format(
+        notes=str(folder / "notes.json"), **settings)
     (folder / "nbgrader_config.py").write_text(config)
     return folder
-
-
-def _read_scores(db: Path, chapter: str, notebook_id: str, sid: str) -> dict[str, float]:
-    try:
-        with Gradebook(f"sqlite:///{db}") as gb:
-            sub = gb.find_submission_notebook(notebook_id, chapter, sid)
-            return {g.name: float(g.score or 0.0) for g in sub.grades}
-    except Exception:  # a missing entry or a broken gradebook both mean: no scores
-        return {}
 
 
 def _timed_out_cells(notebook: Path) -> int:
@@ -155,10 +149,11 @@ def _timed_out_cells(notebook: Path) -> int:
 
 
 def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chapter: str,
-               notebook_name: str, master_db: Path, columns, timeout: int,
+               notebook_name: str, master_db: Path, columns, settings: dict,
                feedback_dir: Path) -> StudentResult:
     sid = sub.student
-    folder = _student_folder(work, root, chapter, sid, timeout)
+    timeout = settings["timeout"]
+    folder = _student_folder(work, root, chapter, sid, settings)
     submitted = folder / "submitted" / sid / chapter
     submitted.mkdir(parents=True)
     nbformat.write(nb, str(submitted / notebook_name))
@@ -179,24 +174,25 @@ def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chap
                                          "and was stopped")
     notebook_id = notebook_name.removesuffix(".ipynb")
     autograded = folder / "autograded" / sid / chapter / notebook_name
-    grades = _read_scores(db, chapter, notebook_id, sid)
+    grades = read_scores(db, chapter, notebook_id, sid)
+    notes = _grading_notes(folder / "notes.json")
+    for note in notes:
+        result.note = _join(result.note, note)
     if result.status == "graded":
-        if "Kernel died" in log or "DeadKernelError" in log:
-            result.status = "error"
-            result.note = _join(result.note, "the kernel died while running the notebook "
-                                             "(sys.exit in a loop, os._exit, a crash or out of "
-                                             "memory); no test could be graded")
-            grades = {}
-        elif not autograded.exists():
+        if not autograded.exists():
             result.status = "error"
             last = [line for line in log.splitlines() if "ERROR" in line][-3:]
             result.note = _join(result.note, "nbgrader could not grade this notebook: "
                                 + " | ".join(last))
             grades = {}
+        elif any("kernel died" in note for note in notes):
+            result.status = "kernel died"
         elif n := _timed_out_cells(autograded):
             result.status = "timed out"
             result.note = _join(result.note, f"{n} cell(s) ran longer than {timeout} s and "
                                              "were stopped; the rest was graded")
+        elif any("memory" in note for note in notes):
+            result.status = "limit hit"
     result.scores = {ex: sum(grades.get(gid, 0.0) for gid, _ in tests)
                      for ex, tests in columns.items()}
     if autograded.exists() and result.status != "error":
@@ -209,6 +205,15 @@ def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chap
     return result
 
 
+def _grading_notes(path: Path) -> list[str]:
+    """What the two-process executor wrote down (dead kernel, limits hit), deduplicated."""
+    try:
+        notes = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return list(dict.fromkeys(str(n) for n in notes if isinstance(n, str)))
+
+
 def _join(a: str, b: str) -> str:
     return f"{a}; {b}" if a else b
 
@@ -216,15 +221,25 @@ def _join(a: str, b: str) -> str:
 def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = None, *,
                 root: Path | None = None, timeout: int | None = None, jobs: int = 2,
                 roster: list[str] | None = None, keep_work: bool = False,
-                progress: Callable | None = None) -> ClassReport:
+                progress: Callable | None = None, sandbox: bool = True,
+                memory: str | None = None, processes: int | None = None) -> ClassReport:
     """Grade every submission of ``chapter`` in ``submissions``; write CSV and feedback.
 
     ``out`` defaults to ``<submissions>/../grading-output/<chapter>``. ``jobs`` students are
     graded at once (one kernel each). ``timeout`` is the per-cell limit in seconds; by
     default the chapter's own (notebook metadata ``dlcourse.timeout``) or 60 s.
+    ``sandbox`` runs each student's kernel in the bubblewrap sandbox, with ``memory`` (e.g.
+    ``"4G"``) and ``processes`` as its limits; without bubblewrap this raises
+    :class:`~dlcourse.grading.sandbox.SandboxUnavailable`, naming the fix.
     Returns a :class:`ClassReport`.
     """
     start = time.perf_counter()
+    if sandbox:
+        from .sandbox import check_sandbox, parse_size
+
+        check_sandbox()       # fail closed, before anything is written
+        if memory:
+            parse_size(memory)
     root = Path(root) if root else find_course_root()
     if chapter not in list_chapters(root):
         raise ValueError(f"unknown chapter {chapter!r}; chapters: {list_chapters(root)}")
@@ -267,10 +282,12 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
             if repairs:
                 sub.note = _join(sub.note, "; ".join(repairs))
             todo.append((sub, nb))
+        settings = dict(timeout=timeout, sandbox=sandbox, memory=memory or "",
+                        processes=int(processes or 0),
+                        instructor=str(released_path))
         kwargs = dict(work=work, books=books, root=root, chapter=chapter,
                       notebook_name=notebook_name, master_db=master_db, columns=columns,
-                      timeout=timeout,
-                      feedback_dir=feedback_dir)
+                      settings=settings, feedback_dir=feedback_dir)
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = {pool.submit(_grade_one, sub, nb, **kwargs): sub for sub, nb in todo}
             for future in as_completed(futures):
@@ -284,13 +301,16 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                 if progress:
                     progress(sub.student)
         results.sort(key=lambda r: r.student)
+        if not sandbox:
+            for r in results:
+                r.note = _join(r.note, NO_SANDBOX_NOTE)
         csv_path = _write_csv(out / "grades.csv", results, exercises, manual)
     finally:
         if not keep_work:
             shutil.rmtree(work, ignore_errors=True)
             shutil.rmtree(books, ignore_errors=True)
     return ClassReport(chapter, exercises, manual, results, csv_path,
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, sandboxed=sandbox)
 
 
 def _write_csv(path: Path, results: list[StudentResult], exercises: dict[str, float],
@@ -324,6 +344,9 @@ def format_summary(report: ClassReport) -> str:
     if report.manual_points:
         lines.append(f"{report.manual_points:g} points per student are graded by hand "
                      "(nbgrader formgrader); they are not in the totals.")
+    if not report.sandboxed:
+        lines.append("WARNING: graded without the sandbox (--no-sandbox): student code ran "
+                     "with your rights and could read or change your files.")
     lines.append(f"grades: {report.csv_path}")
     lines.append(f"feedback: {report.csv_path.parent / 'feedback'}")
     return "\n".join(lines)

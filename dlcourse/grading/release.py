@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from .course import find_course_root, list_chapters
-
-
-def nbgrader(args: list[str], cwd: Path, db_url: str | None = None,
-             timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m nbgrader ARGS`` in ``cwd`` (which holds nbgrader_config.py)."""
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    if db_url:
-        cmd.append(f"--CourseDirectory.db_url={db_url}")
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env=environment_with_venv())
-
-
-def environment_with_venv() -> dict[str, str]:
-    """os.environ with this interpreter's bin/ first on PATH.
-
-    nbgrader shells out to ``alembic`` by name; when the course's venv is not activated
-    (``.venv/bin/dlcourse ...``) that lookup would fail without this.
-    """
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
+from .nbgrader_setup import run as nbgrader
 
 
 def release(chapters: list[str] | None = None, root: Path | None = None,

@@ -1,0 +1,83 @@
+"""The one place that touches nbgrader's internals: its commands, preprocessors and gradebook.
+
+``nbgrader_config.py`` (plain ``nbgrader autograde`` / ``generate_feedback`` from the
+repository root) and ``dlcourse grade`` (one private nbgrader course per student) both take
+their preprocessor lists from here, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def autograde_preprocessors() -> list[type]:
+    """nbgrader's autograde steps, with the two-process sandboxed execution in place of
+    ``Execute`` and a cap on characters per output (nbgrader's LimitOutput counts lines)."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+
+    from .preprocessors import TruncateLongOutput
+    from .two_process import TwoProcessExecute
+
+    return [TwoProcessExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+            TruncateLongOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+
+def feedback_preprocessors() -> list[type]:
+    """Feedback without hidden tests (nbgrader issues 917, 1363)."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+
+    from .preprocessors import RedactHiddenTests
+
+    return [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+
+
+def configure(c, *, timeout: int = 60) -> None:
+    """Apply the course's nbgrader settings to a traitlets config object ``c``."""
+    # nbgrader honours Execute.timeout (not ExecutePreprocessor.timeout; nbgrader issue 1463).
+    c.Execute.timeout = timeout
+    c.Autograde.autograde_preprocessors = autograde_preprocessors()
+    c.GenerateFeedback.preprocessors = feedback_preprocessors()
+
+
+def run(args: list[str], cwd: Path, db_url: str | None = None,
+        timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m nbgrader ARGS`` in ``cwd`` (which holds nbgrader_config.py)."""
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    if db_url:
+        cmd.append(f"--CourseDirectory.db_url={db_url}")
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=environment_with_venv())
+
+
+def environment_with_venv() -> dict[str, str]:
+    """os.environ with this interpreter's bin/ first on PATH.
+
+    nbgrader shells out to ``alembic`` by name; when the course's venv is not activated
+    (``.venv/bin/dlcourse ...``) that lookup would fail without this.
+    """
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def read_scores(db: Path, assignment: str, notebook_id: str, student: str) -> dict[str, float]:
+    """``{test grade_id: points}`` of one student's notebook; {} when there is none."""
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(f"sqlite:///{db}") as gb:
+            sub = gb.find_submission_notebook(notebook_id, assignment, student)
+            return {g.name: float(g.score or 0.0) for g in sub.grades}
+    except Exception:  # a missing entry or a broken gradebook both mean: no scores
+        return {}
