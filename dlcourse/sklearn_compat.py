@@ -59,7 +59,8 @@ class _MLPEstimator(BaseEstimator):
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self, "model_")
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        out, _ = _float64_copy(self.model_).forward(X.astype(np.float64, copy=False), training=False)
+        X = X.astype(np.float64, copy=False)
+        out, _ = _float64_copy(self.model_).forward(X, training=False)
         return out
 
 
