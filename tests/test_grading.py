@@ -22,7 +22,14 @@ from dlcourse.grading import cells as nbcells
 from dlcourse.grading.autograde import grade_class
 from dlcourse.grading.selfcheck import run_check
 
-from .nbtools import ROOT, course_notebook, fill_answers, read, solution_notebook
+from .nbtools import (
+    ROOT,
+    course_notebook,
+    fill_answers,
+    read,
+    sandbox_or_skip,
+    solution_notebook,
+)
 
 # One worker grades the whole class (the module fixture is expensive).
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("class_grading")]
@@ -209,7 +216,8 @@ def graded_class(tmp_path_factory):
                         ROOT / "nbgrader_config.py")
     before = _tree_hash(*instructor_files)
     report = grade_class(CHAPTER, folder, base / "out", root=ROOT, timeout=TIMEOUT, jobs=2,
-                         roster=[line for line in roster.read_text().splitlines() if line])
+                         roster=[line for line in roster.read_text().splitlines() if line],
+                         sandbox=sandbox_or_skip())
     after = _tree_hash(*instructor_files)
     return dict(report=report, expected=expected, base=base, folder=folder,
                 instructor_files_unchanged=before == after)
@@ -304,9 +312,10 @@ def test_regrading_gives_the_same_csv(graded_class, tmp_path):
     for student in ("solved_folder", "no_train", "bad_json"):
         shutil.copytree(graded_class["folder"] / student, small / student)
     out = tmp_path / "out"
-    first = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT)
+    sandbox = sandbox_or_skip()
+    first = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT, sandbox=sandbox)
     text = first.csv_path.read_text()
-    second = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT)
+    second = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT, sandbox=sandbox)
     assert second.csv_path.read_text() == text
     assert len(text.strip().splitlines()) == 1 + 3
     assert sorted(p.name for p in (out / "feedback").iterdir()) == [

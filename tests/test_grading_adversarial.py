@@ -25,7 +25,14 @@ from dlcourse.grading import cells as nbcells
 from dlcourse.grading.autograde import grade_class
 from dlcourse.grading.selfcheck import run_check
 
-from .nbtools import ROOT, course_notebook, fill_answers, read, solution_notebook
+from .nbtools import (
+    ROOT,
+    course_notebook,
+    fill_answers,
+    read,
+    sandbox_or_skip,
+    solution_notebook,
+)
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("adversarial_grading")]
 
@@ -85,7 +92,9 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
 
     def add(name, points, **answers):
         """A submission whose answer cells hold ``answers``; the others are left blank."""
-        replace = {f"ex_{k}": textwrap.dedent(v) for k, v in answers.items()}
+        replace = {f"ex_{k}": "\n".join(textwrap.dedent(part) for part in
+                                        (v if isinstance(v, list) else [v]))
+                   for k, v in answers.items()}
         blank = {f"ex_{n}" for n in ("sigmoid", "neuron_forward", "train_neuron")} - set(replace)
         nb = fill_answers(student, source, leave_blank=blank, replace=replace)
         path = folder / name / NAME
@@ -135,11 +144,11 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
         def my_sigmoid_grad(z): raise NotImplementedError
         """)
     # ---- reading the hidden tests
-    add("event_hook_prints_sources", scores(), sigmoid="""
+    add("event_hook_prints_sources", scores(), sigmoid=["""
         get_ipython().events.register("pre_run_cell", lambda info: print("SOURCE:", info.raw_cell))
         get_ipython().events.register("pre_execute", lambda: print("EXEC"))
-        """ + sig, neuron_forward=fwd, train_neuron=train)
-    add("reads_gradebook", scores(), sigmoid=sig + f"""
+        """, sig], neuron_forward=fwd, train_neuron=train)
+    add("reads_gradebook", scores(), sigmoid=[sig, f"""
         import os, glob
         found = []
         for pattern in ("/**/gradebook*.db", "/**/*.db", "/tmp/**/*.ipynb", {str(base)!r} + "/**/*"):
@@ -153,7 +162,7 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                     pass
         print("FOUND:", [f for f in found if "gradebook" in f or "submissions" in f or f.endswith(".db")])
         print("CMDLINES:", cmdlines)
-        """, neuron_forward=fwd, train_neuron=train)
+        """], neuron_forward=fwd, train_neuron=train)
     add("copies_classmate", ZERO, sigmoid=f"""
         import glob
         for path in glob.glob({str(folder)!r} + "/perfect/*.ipynb") + glob.glob("/tmp/**/perfect/**/*.ipynb", recursive=True):
@@ -163,7 +172,7 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                     exec("".join(cell["source"]))
         """)
     # ---- processes, network, files
-    add("process_left_behind", scores(), sigmoid=sig + f"""
+    add("process_left_behind", scores(), sigmoid=[sig, f"""
         import subprocess, sys
         subprocess.Popen([sys.executable, "-c", '''
         import glob, time  # {MARKER}
@@ -172,8 +181,8 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                 open(path, "w").write("student,total\\\\nprocess_left_behind,1000\\\\n")
             time.sleep(0.5)
         '''], start_new_session=True)
-        """, neuron_forward=fwd, train_neuron=train)
-    add("network", scores(), sigmoid=sig + f"""
+        """], neuron_forward=fwd, train_neuron=train)
+    add("network", scores(), sigmoid=[sig, f"""
         import socket
         for host in ("127.0.0.1", "localhost", "10.0.2.2"):
             try:
@@ -181,8 +190,8 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                 print("CONNECTED", host)
             except OSError as exc:
                 print("no network:", type(exc).__name__)
-        """, neuron_forward=fwd, train_neuron=train)
-    add("writes_outside", scores(), sigmoid=sig + f"""
+        """], neuron_forward=fwd, train_neuron=train)
+    add("writes_outside", scores(), sigmoid=[sig, f"""
         import os
         for target in ({str(base / 'ESCAPED.txt')!r}, {str(folder / 'perfect' / NAME)!r},
                        {str(ROOT / 'solutions' / CHAPTER / 'ESCAPED.txt')!r},
@@ -191,12 +200,12 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                 open(target, "w").write("student was here")
             except OSError as exc:
                 print("refused:", target, type(exc).__name__)
-        """, neuron_forward=fwd, train_neuron=train)
+        """], neuron_forward=fwd, train_neuron=train)
     # ---- limits: each loses only what could not run
-    add("memory_hog", scores(neuron_forward=0), sigmoid=sig, neuron_forward="""
+    add("memory_hog", scores(neuron_forward=0), sigmoid=sig, neuron_forward=["""
         hog = np.ones(2**33, dtype=np.uint8)      # 8 GiB, past the --memory limit
-        """ + fwd, train_neuron=train)
-    add("fork_bomb", scores(train_neuron=0), sigmoid=sig, neuron_forward=fwd, train_neuron="""
+        """, fwd], train_neuron=train)
+    add("fork_bomb", scores(train_neuron=0), sigmoid=sig, neuron_forward=fwd, train_neuron=["""
         import os, time
         children = 0
         for _ in range(5000):           # a fork bomb, bounded so a broken limit cannot hang CI
@@ -205,7 +214,7 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                 time.sleep(30)
                 os._exit(0)
             children += 1
-        """ + train)
+        """, train])
     add("os_exit", scores(train_neuron=0), sigmoid=sig, neuron_forward=fwd, train_neuron="""
         import os
         os._exit(1)
@@ -240,14 +249,8 @@ def _marker_processes() -> list[int]:
 
 @pytest.fixture(scope="module")
 def attacked(tmp_path_factory):
-    from dlcourse.grading.sandbox import SandboxUnavailable, check_sandbox
-
-    try:
-        check_sandbox()
-    except SandboxUnavailable as exc:
-        if os.environ.get("DLCOURSE_REQUIRE_SANDBOX") == "1":
-            raise
-        pytest.skip(f"no sandbox here: {exc}")
+    if not sandbox_or_skip():
+        pytest.skip("bubblewrap cannot run here: these attacks are stopped by the sandbox")
     base = tmp_path_factory.mktemp("adversarial")
     folder = base / "submissions"
     folder.mkdir()
@@ -356,7 +359,6 @@ def test_grading_fails_closed_without_the_sandbox(tmp_path, monkeypatch):
     import dlcourse.grading.sandbox as sandbox
 
     monkeypatch.setenv("PATH", str(tmp_path))      # no bwrap on PATH
-    monkeypatch.setattr(sandbox, "_SANDBOX_OK", False, raising=False)
     (tmp_path / "submissions").mkdir()
     with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap"):
         grade_class(CHAPTER, tmp_path / "submissions", root=ROOT)

@@ -57,7 +57,7 @@ NO_SANDBOX_NOTE = "graded WITHOUT the sandbox (--no-sandbox): student code ran u
 EXTRA_CONFIG = '''
 # --- added by `dlcourse grade` for this student's isolated grading folder ---
 from dlcourse.grading.nbgrader_setup import configure
-configure(c, timeout={timeout})
+configure(c, timeout={timeout}, single_kernel={single_kernel!r})
 c.TwoProcessExecute.instructor_notebook = {instructor!r}
 c.TwoProcessExecute.notes_file = {notes!r}
 c.TwoProcessExecute.sandbox = {sandbox!r}
@@ -222,7 +222,8 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                 root: Path | None = None, timeout: int | None = None, jobs: int = 2,
                 roster: list[str] | None = None, keep_work: bool = False,
                 progress: Callable | None = None, sandbox: bool = True,
-                memory: str | None = None, processes: int | None = None) -> ClassReport:
+                memory: str | None = None, processes: int | None = None,
+                single_kernel: bool = False) -> ClassReport:
     """Grade every submission of ``chapter`` in ``submissions``; write CSV and feedback.
 
     ``out`` defaults to ``<submissions>/../grading-output/<chapter>``. ``jobs`` students are
@@ -231,9 +232,12 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
     ``sandbox`` runs each student's kernel in the bubblewrap sandbox, with ``memory`` (e.g.
     ``"4G"``) and ``processes`` as its limits; without bubblewrap this raises
     :class:`~dlcourse.grading.sandbox.SandboxUnavailable`, naming the fix.
+    ``single_kernel`` grades as plain nbgrader does (tests in the student's kernel, which
+    its code can fool): the baseline of ``benchmarks/grading.py``, never for a class.
     Returns a :class:`ClassReport`.
     """
     start = time.perf_counter()
+    sandbox = sandbox and not single_kernel
     if sandbox:
         from .sandbox import check_sandbox, parse_size
 
@@ -283,7 +287,7 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                 sub.note = _join(sub.note, "; ".join(repairs))
             todo.append((sub, nb))
         settings = dict(timeout=timeout, sandbox=sandbox, memory=memory or "",
-                        processes=int(processes or 0),
+                        processes=int(processes or 0), single_kernel=single_kernel,
                         instructor=str(released_path))
         kwargs = dict(work=work, books=books, root=root, chapter=chapter,
                       notebook_name=notebook_name, master_db=master_db, columns=columns,

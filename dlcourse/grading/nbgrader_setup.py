@@ -13,9 +13,13 @@ import sys
 from pathlib import Path
 
 
-def autograde_preprocessors() -> list[type]:
+def autograde_preprocessors(single_kernel: bool = False) -> list[type]:
     """nbgrader's autograde steps, with the two-process sandboxed execution in place of
-    ``Execute`` and a cap on characters per output (nbgrader's LimitOutput counts lines)."""
+    ``Execute`` and a cap on characters per output (nbgrader's LimitOutput counts lines).
+
+    ``single_kernel`` puts back nbgrader's own one-kernel execution, where student code can
+    rewrite its tests: only ``benchmarks/grading.py`` uses it, as the baseline it measures.
+    """
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
@@ -25,10 +29,12 @@ def autograde_preprocessors() -> list[type]:
         SaveAutoGrades,
     )
 
+    from .kernel import RobustExecute
     from .preprocessors import TruncateLongOutput
     from .two_process import TwoProcessExecute
 
-    return [TwoProcessExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    execute = RobustExecute if single_kernel else TwoProcessExecute
+    return [execute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
             TruncateLongOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 
@@ -42,11 +48,11 @@ def feedback_preprocessors() -> list[type]:
     return [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
 
 
-def configure(c, *, timeout: int = 60) -> None:
+def configure(c, *, timeout: int = 60, single_kernel: bool = False) -> None:
     """Apply the course's nbgrader settings to a traitlets config object ``c``."""
     # nbgrader honours Execute.timeout (not ExecutePreprocessor.timeout; nbgrader issue 1463).
     c.Execute.timeout = timeout
-    c.Autograde.autograde_preprocessors = autograde_preprocessors()
+    c.Autograde.autograde_preprocessors = autograde_preprocessors(single_kernel)
     c.GenerateFeedback.preprocessors = feedback_preprocessors()
 
 
