@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.course import chapter_notebooks, list_chapters
 from dlcourse.grading.kernel import RobustNotebookClient
 
@@ -46,8 +46,8 @@ def errors(nb) -> list[tuple[int, nbformat.NotebookNode, dict]]:
 
 
 def answer_ids(nb) -> list[str]:
-    return [nbcells.grade_id(c) for c in nb.cells
-            if nbcells.is_answer(c) and not nbcells.is_manually_graded(c)]
+    return [conventions.grade_id(c) for c in nb.cells
+            if conventions.is_answer(c) and not conventions.is_manually_graded(c)]
 
 
 def fill_answers(student_nb, source_nb, leave_blank=(), replace=None):
@@ -58,26 +58,26 @@ def fill_answers(student_nb, source_nb, leave_blank=(), replace=None):
     did not touch stays as released, as in a real submission.
     """
     replace = replace or {}
-    model = {nbcells.grade_id(c): c.source for c in source_nb.cells if nbcells.is_answer(c)}
+    model = {conventions.grade_id(c): c.source for c in source_nb.cells if conventions.is_answer(c)}
     nb = copy.deepcopy(student_nb)
     for cell in nb.cells:
-        gid = nbcells.grade_id(cell)
-        if not nbcells.is_answer(cell) or gid in leave_blank:
+        gid = conventions.grade_id(cell)
+        if not conventions.is_answer(cell) or gid in leave_blank:
             continue
         if gid in replace:
             cell.source = replace[gid]
         else:
-            cell.source = nbcells.strip_markers(model[gid])
+            cell.source = conventions.strip_markers(model[gid])
     return nb
 
 
 def graded_cells_by_exercise(nb) -> dict[str, list]:
     """Autograded test cells grouped by the exercise (answer id) they check."""
-    names = [gid.removeprefix("ex_") for gid in answer_ids(nb)]
+    names = conventions.exercise_names(nb)
     groups: dict[str, list] = {}
     for cell in nb.cells:
-        if nbcells.is_autograded_test(cell):
-            name = nbcells.exercise_for_test(nbcells.grade_id(cell), names)
+        if conventions.is_autograded_test(cell):
+            name = conventions.exercise_for_test(conventions.grade_id(cell), names)
             groups.setdefault(name, []).append(cell)
     return groups
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import ROOT, read, solution_notebook
@@ -114,8 +114,8 @@ def test_student_notebook_in_jupyterlab(lab):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     source = read(solution_notebook(CHAPTER))
-    sigmoid_answer = nbcells.strip_markers(next(
-        c.source for c in source.cells if nbcells.grade_id(c) == "ex_sigmoid"))
+    sigmoid_answer = conventions.strip_markers(next(
+        c.source for c in source.cells if conventions.grade_id(c) == "ex_sigmoid"))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS,
                                     headless=True)

@@ -18,8 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.autograde import grade_class
+from dlcourse.grading.conventions import answer_id
 from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import (
@@ -79,10 +80,11 @@ def build_class(folder: Path) -> dict[str, tuple[str, dict]]:
     solved = fill_answers(student, source)
 
     def answers(**replace):
-        return fill_answers(student, source, replace={f"ex_{k}": v for k, v in replace.items()})
+        return fill_answers(student, source,
+                            replace={answer_id(k): v for k, v in replace.items()})
 
     def blank(*names):
-        return fill_answers(student, source, leave_blank={f"ex_{n}" for n in names})
+        return fill_answers(student, source, leave_blank={answer_id(n) for n in names})
 
     expected: dict[str, tuple[str, dict]] = {}
 
@@ -133,23 +135,23 @@ def build_class(folder: Path) -> dict[str, tuple[str, dict]]:
     add("infinite_loop", answers(sigmoid="while True:\n    pass\n"), "timed out",
         scores(sigmoid=0))
     add("prints_megabytes", answers(neuron_forward="print('x' * 3_000_000)\n"
-                                    "for i in range(20_000):\n    print(i)\n" + nbcells
+                                    "for i in range(20_000):\n    print(i)\n" + conventions
                                     .strip_markers(_answer(source, "ex_neuron_forward"))))
     add("sys_exit", answers(sigmoid="import sys\nsys.exit(3)\n"), points=scores(sigmoid=0))
     add("os_exit", answers(sigmoid="import os\nos._exit(1)\n"), "kernel died", scores(0, 0, 0))
 
     # Tampering with the notebook's structure gains nothing and loses nothing.
     nb = copy.deepcopy(solved)
-    nb.cells = [c for c in nb.cells if nbcells.grade_id(c) != "test_train_neuron"]
+    nb.cells = [c for c in nb.cells if conventions.grade_id(c) != "test_train_neuron"]
     add("deleted_test", nb)
     nb = blank("train_neuron")
     for cell in nb.cells:
-        if nbcells.grade_id(cell) == "test_train_neuron":
+        if conventions.grade_id(cell) == "test_train_neuron":
             cell.source = "print('all tests pass!')"
     add("edited_test", nb, points=scores(train_neuron=0))
     nb = copy.deepcopy(solved)
     for cell in nb.cells:
-        if nbcells.grade_id(cell) == "test_sigmoid":
+        if conventions.grade_id(cell) == "test_sigmoid":
             cell.metadata["nbgrader"].update(grade=False, points=100)
     add("edited_metadata", nb)
     nb = copy.deepcopy(solved)
@@ -166,8 +168,8 @@ def build_class(folder: Path) -> dict[str, tuple[str, dict]]:
     expected["empty_file"] = ("could not be read", scores(0, 0, 0))
     other = copy.deepcopy(solved)
     for cell in other.cells:
-        if nbcells.grade_id(cell):
-            cell.metadata["nbgrader"]["grade_id"] = "other_" + nbcells.grade_id(cell)
+        if conventions.grade_id(cell):
+            cell.metadata["nbgrader"]["grade_id"] = "other_" + conventions.grade_id(cell)
     add("wrong_chapter", other, "could not be read", scores(0, 0, 0))
     (folder / "empty_folder").mkdir()
     expected["empty_folder"] = ("missing", scores(0, 0, 0))
@@ -200,7 +202,7 @@ print("HIDDEN TEST FILES FOUND:", found)
 
 
 def _answer(source, grade_id):
-    return next(c.source for c in source.cells if nbcells.grade_id(c) == grade_id)
+    return next(c.source for c in source.cells if conventions.grade_id(c) == grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +268,7 @@ def test_feedback_shows_results_but_never_hidden_tests(graded_class):
     source = read(solution_notebook(CHAPTER))
     secret = set()
     for cell in source.cells:
-        for region in nbcells.hidden_test_regions(cell.source):
+        for region in conventions.hidden_test_regions(cell.source):
             secret |= {ln.strip() for ln in region.splitlines() if len(ln.strip()) > 25}
     assert secret
     pages = {r.student: r.feedback for r in report.results}

@@ -21,8 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.autograde import grade_class
+from dlcourse.grading.conventions import answer_id
 from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import (
@@ -51,8 +52,8 @@ ZERO = scores(0, 0, 0)
 
 
 def _model(source, gid):
-    return nbcells.strip_markers(next(c.source for c in source.cells
-                                      if nbcells.grade_id(c) == gid))
+    return conventions.strip_markers(next(c.source for c in source.cells
+                                          if conventions.grade_id(c) == gid))
 
 
 class _Listener:
@@ -86,16 +87,16 @@ class _Listener:
 
 def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
     source, student = read(solution_notebook(CHAPTER)), read(course_notebook(CHAPTER))
-    sig, fwd, train = (_model(source, f"ex_{n}") for n in
+    sig, fwd, train = (_model(source, answer_id(n)) for n in
                        ("sigmoid", "neuron_forward", "train_neuron"))
     expected: dict[str, dict] = {}
 
     def add(name, points, **answers):
         """A submission whose answer cells hold ``answers``; the others are left blank."""
-        replace = {f"ex_{k}": "\n".join(textwrap.dedent(part) for part in
-                                        (v if isinstance(v, list) else [v]))
+        replace = {answer_id(k): "\n".join(textwrap.dedent(part) for part in
+                                           (v if isinstance(v, list) else [v]))
                    for k, v in answers.items()}
-        blank = {f"ex_{n}" for n in ("sigmoid", "neuron_forward", "train_neuron")} - set(replace)
+        blank = {answer_id(n) for n in ("sigmoid", "neuron_forward", "train_neuron")} - set(replace)
         nb = fill_answers(student, source, leave_blank=blank, replace=replace)
         path = folder / name / NAME
         path.parent.mkdir(parents=True)
@@ -281,7 +282,8 @@ def test_every_attack_gets_exactly_its_honest_total(attacked):
 
 def test_no_hidden_test_reaches_any_feedback(attacked):
     source = read(solution_notebook(CHAPTER))
-    secret = {ln.strip() for c in source.cells for region in nbcells.hidden_test_regions(c.source)
+    secret = {ln.strip() for c in source.cells
+              for region in conventions.hidden_test_regions(c.source)
               for ln in region.splitlines() if len(ln.strip()) > 15}
     assert secret
     for r in attacked["report"].results:
@@ -306,8 +308,9 @@ def test_the_event_hook_saw_no_test_cell(attacked):
                 if r.student == "event_hook_prints_sources").read_text()
     assert "SOURCE:" in page, "the hook ran in the student's own cells"
     source = read(solution_notebook(CHAPTER))
-    test_lines = {ln.strip() for c in source.cells if nbcells.is_autograded_test(c)
-                  for ln in nbcells.strip_markers(c.source).splitlines() if len(ln.strip()) > 25}
+    test_lines = {ln.strip() for c in source.cells if conventions.is_autograded_test(c)
+                  for ln in conventions.strip_markers(c.source).splitlines()
+                  if len(ln.strip()) > 25}
     shown = [ln for ln in test_lines if html_lib.escape(ln) in page or ln in page]
     assert not shown, f"test cells reached the student's kernel: {shown[:2]}"
 

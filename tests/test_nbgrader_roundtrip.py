@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.nbgrader_setup import run as nbgrader
 
 from .nbtools import (
@@ -62,7 +62,8 @@ def autograde(folder, chapter: str, submissions: dict) -> dict:
         assert result.returncode == 0, result.stderr[-3000:]
         with Gradebook(db_url) as gb:
             sub = gb.find_submission_notebook(name.removesuffix(".ipynb"), chapter, student)
-            scores = {g.name: g.score for g in sub.grades if g.name.startswith("test_")}
+            scores = {g.name: g.score for g in sub.grades
+                      if g.name.startswith(conventions.TEST_PREFIX)}
         graded = read(folder / "autograded" / student / chapter / name)
         out[student] = (scores, graded, seconds)
     return out
@@ -84,8 +85,8 @@ def test_chapter_round_trip(chapter, tmp_path):
     with TIMES.open("a") as f:
         for who in ("solved", "blank"):
             f.write(f"{chapter},{who},{runs[who][2]:.1f}\n")
-    max_points = {nbcells.grade_id(c): nbcells.points(c) for c in source.cells
-                  if nbcells.is_autograded_test(c)}
+    max_points = {conventions.grade_id(c): conventions.points(c) for c in source.cells
+                  if conventions.is_autograded_test(c)}
 
     solved_scores, solved_nb, _ = runs["solved"]
     failures = [f"cell {i}: {out['ename']}: {out['evalue']}" for i, _, out in errors(solved_nb)]
@@ -97,13 +98,13 @@ def test_chapter_round_trip(chapter, tmp_path):
     found = errors(blank_nb)
     assert found, "a blank student notebook must fail its tests"
     for i, cell, out in found:
-        where = "answer" if nbcells.is_answer(cell) else (
-            "test" if nbcells.is_autograded_test(cell) else "ordinary")
+        where = "answer" if conventions.is_answer(cell) else (
+            "test" if conventions.is_autograded_test(cell) else "ordinary")
         assert where in ("answer", "test") and out["ename"] == "NotImplementedError", (
             f"cell {i} ({where}) raised {out['ename']}: {out['evalue']}; only unanswered "
             "exercises may fail in a student notebook")
 
     groups = graded_cells_by_exercise(source)
-    lost = {nbcells.grade_id(c) for c in groups[first.removeprefix("ex_")]}
+    lost = {conventions.grade_id(c) for c in groups[conventions.exercise_names(student)[0]]}
     expected = {gid: (0.0 if gid in lost else pts) for gid, pts in max_points.items()}
     assert runs["one_missing"][0] == expected, f"leaving {first} blank loses only its points"

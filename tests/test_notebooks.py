@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dlcourse.grading import cells as nbcells
+from dlcourse.grading import conventions
 from dlcourse.grading.release import release
 
 from .nbtools import CHAPTERS, ROOT, course_notebook, read, solution_notebook
@@ -35,20 +35,19 @@ def test_committed_without_outputs(path):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_grade_ids_unique_and_conventional(chapter):
     nb = read(solution_notebook(chapter))
-    ids = [nbcells.grade_id(c) for c in nb.cells if nbcells.grade_id(c)]
+    ids = [conventions.grade_id(c) for c in nb.cells if conventions.grade_id(c)]
     assert len(ids) == len(set(ids)), "grade_ids must be unique within a notebook"
-    answers = [gid.removeprefix("ex_") for c in nb.cells if nbcells.is_answer(c)
-               for gid in [nbcells.grade_id(c)]]
-    assert all(nbcells.grade_id(c).startswith("ex_") for c in nb.cells if nbcells.is_answer(c))
-    tests = [c for c in nb.cells if nbcells.is_autograded_test(c)]
+    answers = conventions.answer_names(nb)
+    assert all(conventions.grade_id(c).startswith(conventions.EXERCISE_PREFIX)
+               for c in nb.cells if conventions.is_answer(c))
+    tests = [c for c in nb.cells if conventions.is_autograded_test(c)]
     assert len(tests) >= 3, "each chapter has at least 3 graded exercises"
     for cell in tests:
-        gid = nbcells.grade_id(cell)
-        assert nbcells.exercise_for_test(gid, answers), f"{gid} names no exercise ex_<name>"
-        assert nbcells.points(cell) > 0, f"{gid} has no points"
-        assert nbcells.hidden_test_regions(cell.source), f"{gid} has no hidden tests"
-        visible = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", cell.source,
-                         flags=re.S)
+        gid = conventions.grade_id(cell)
+        assert conventions.exercise_for_test(gid, answers), f"{gid} names no exercise ex_<name>"
+        assert conventions.points(cell) > 0, f"{gid} has no points"
+        assert conventions.hidden_test_regions(cell.source), f"{gid} has no hidden tests"
+        visible = conventions.remove_hidden_tests(cell.source)
         code_lines = [ln for ln in visible.splitlines() if ln.strip()
                       and not ln.strip().startswith("#")]
         assert code_lines, (f"{gid} holds only hidden tests: students would see an empty "
@@ -71,9 +70,9 @@ def test_solution_code_does_not_leak_into_course(chapter):
     student_text = "\n".join(c.source for c in student.cells)
     hidden, visible = set(), set()
     for cell in source.cells:
-        regions = nbcells.solution_regions(cell.source) + nbcells.hidden_test_regions(
+        regions = conventions.solution_regions(cell.source) + conventions.hidden_test_regions(
             cell.source)
-        if nbcells.is_manually_graded(cell):  # the whole model answer is replaced
+        if conventions.is_manually_graded(cell):  # the whole model answer is replaced
             regions.append(cell.source)
         lines = {line.strip() for region in regions for line in region.splitlines()}
         hidden |= lines

@@ -10,7 +10,7 @@ How it keeps that promise:
   forever or corrupts its files can only affect its own grade. Kernels run with their working
   directory inside that student's temporary folder.
 - **Repair before grading.** Edited or deleted test cells and edited nbgrader metadata are
-  put back (:func:`dlcourse.grading.submissions.repair`); nbgrader then overwrites every test
+  put back (:func:`dlcourse.grading.repair.repair`); nbgrader then overwrites every test
   cell with the instructor's version, so editing tests gains nothing.
 - **Limits.** A per-cell timeout (``Execute.timeout``; nbgrader ignores
   ``ExecutePreprocessor.timeout``, nbgrader issue 1463), a time limit for the whole notebook,
@@ -43,11 +43,13 @@ from pathlib import Path
 
 import nbformat
 
-from . import cells as nbcells
+from . import conventions
+from .conventions import ERROR, GRADED, KERNEL_DIED, LIMIT_HIT, TIMED_OUT, UNREADABLE
 from .course import chapter_notebooks, find_course_root, list_chapters
 from .nbgrader_setup import read_scores
 from .nbgrader_setup import run as nbgrader
-from .submissions import Submission, collect, read_submission, repair
+from .repair import read_submission, repair
+from .submissions import Submission, collect
 
 DEFAULT_TIMEOUT = 60          # seconds per cell; the chapters' cells stay far below it
 WHOLE_NOTEBOOK_FACTOR = 3     # the whole notebook may take this many cell timeouts in total
@@ -96,14 +98,13 @@ class ClassReport:
 
 def _exercise_columns(released) -> dict[str, list[tuple[str, float]]]:
     """exercise -> [(test grade_id, points)], in notebook order."""
-    names = [nbcells.grade_id(c).removeprefix("ex_") for c in released.cells
-             if nbcells.is_answer(c) and not nbcells.is_manually_graded(c)]
+    names = conventions.exercise_names(released)
     columns: dict[str, list[tuple[str, float]]] = {}
     for cell in released.cells:
-        if nbcells.is_autograded_test(cell):
-            gid = nbcells.grade_id(cell)
-            exercise = nbcells.exercise_for_test(gid, names) or gid
-            columns.setdefault(exercise, []).append((gid, nbcells.points(cell)))
+        if conventions.is_autograded_test(cell):
+            gid = conventions.grade_id(cell)
+            exercise = conventions.exercise_for_test(gid, names) or gid
+            columns.setdefault(exercise, []).append((gid, conventions.points(cell)))
     return columns
 
 
@@ -162,14 +163,14 @@ def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chap
     db_url = f"sqlite:///{db}"
     n_code = sum(1 for c in nb.cells if c.cell_type == "code")
     limit = timeout * WHOLE_NOTEBOOK_FACTOR + 5 * n_code + 60
-    result = StudentResult(sid, "graded", sub.note)
+    result = StudentResult(sid, GRADED, sub.note)
     try:
         run = nbgrader(["autograde", chapter, "--force", f"--student={sid}"], folder, db_url,
                        timeout=limit)
         log = run.stdout + run.stderr
     except Exception as exc:  # subprocess.TimeoutExpired, or anything killing the run
         log = f"{type(exc).__name__}: {exc}"
-        result.status = "timed out"
+        result.status = TIMED_OUT
         result.note = _join(result.note, f"the notebook ran longer than {limit} s in total "
                                          "and was stopped")
     notebook_id = notebook_name.removesuffix(".ipynb")
@@ -178,24 +179,24 @@ def _grade_one(sub: Submission, nb, *, work: Path, books: Path, root: Path, chap
     notes = _grading_notes(folder / "notes.json")
     for note in notes:
         result.note = _join(result.note, note)
-    if result.status == "graded":
+    if result.status == GRADED:
         if not autograded.exists():
-            result.status = "error"
+            result.status = ERROR
             last = [line for line in log.splitlines() if "ERROR" in line][-3:]
             result.note = _join(result.note, "nbgrader could not grade this notebook: "
                                 + " | ".join(last))
             grades = {}
         elif any("kernel died" in note for note in notes):
-            result.status = "kernel died"
+            result.status = KERNEL_DIED
         elif n := _timed_out_cells(autograded):
-            result.status = "timed out"
+            result.status = TIMED_OUT
             result.note = _join(result.note, f"{n} cell(s) ran longer than {timeout} s and "
                                              "were stopped; the rest was graded")
         elif any("memory" in note for note in notes):
-            result.status = "limit hit"
+            result.status = LIMIT_HIT
     result.scores = {ex: sum(grades.get(gid, 0.0) for gid, _ in tests)
                      for ex, tests in columns.items()}
-    if autograded.exists() and result.status != "error":
+    if autograded.exists() and result.status != ERROR:
         fb = nbgrader(["generate_feedback", chapter, "--force", f"--student={sid}"], folder,
                       db_url, timeout=600)
         html = folder / "feedback" / sid / chapter / f"{notebook_id}.html"
@@ -267,7 +268,8 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
             timeout = int(released.metadata.get("dlcourse", {}).get("timeout", DEFAULT_TIMEOUT))
         columns = _exercise_columns(released)
         exercises = {ex: sum(p for _, p in tests) for ex, tests in columns.items()}
-        manual = sum(nbcells.points(c) for c in released.cells if nbcells.is_manually_graded(c))
+        manual = sum(conventions.points(c) for c in released.cells
+                     if conventions.is_manually_graded(c))
         subs = collect(submissions, chapter, notebook_name, work / "scratch", roster)
         results: list[StudentResult] = []
         todo = []
@@ -278,7 +280,7 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                 continue
             nb, reason = read_submission(sub.path, released)
             if nb is None:
-                results.append(StudentResult(sub.student, "could not be read",
+                results.append(StudentResult(sub.student, UNREADABLE,
                                              _join(sub.note, reason),
                                              dict.fromkeys(exercises, 0.0)))
                 continue
@@ -299,7 +301,7 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                 try:
                     results.append(future.result())
                 except Exception as exc:  # never lose the class because of one student
-                    results.append(StudentResult(sub.student, "error",
+                    results.append(StudentResult(sub.student, ERROR,
                                                  _join(sub.note, f"grading failed: {exc}"),
                                                  dict.fromkeys(exercises, 0.0)))
                 if progress:

@@ -1,4 +1,5 @@
-"""The one place that touches nbgrader's internals: its commands, preprocessors and gradebook.
+"""The one place that touches nbgrader's internals: its commands, preprocessors, gradebook
+and grading rules (a test cell's points, an edited cell's checksum).
 
 ``nbgrader_config.py`` (plain ``nbgrader autograde`` / ``generate_feedback`` from the
 repository root) and ``dlcourse grade`` (one private nbgrader course per student) both take
@@ -87,3 +88,22 @@ def read_scores(db: Path, assignment: str, notebook_id: str, student: str) -> di
             return {g.name: float(g.score or 0.0) for g in sub.grades}
     except Exception:  # a missing entry or a broken gradebook both mean: no scores
         return {}
+
+
+def grade_of_executed_cell(cell) -> tuple[float | None, float]:
+    """``(earned, max points)`` of an executed autograded test cell, by nbgrader's own rule
+    (:func:`nbgrader.utils.determine_grade`: full points when the cell raised nothing)."""
+    from nbgrader.utils import determine_grade
+
+    return determine_grade(cell)
+
+
+def cell_was_edited(cell) -> bool:
+    """Whether a cell's source or metadata differ from what nbgrader released (its stored
+    checksum); False when the cell carries no checksum."""
+    from nbgrader.utils import compute_checksum
+
+    from .conventions import nbgrader_meta
+
+    stored = nbgrader_meta(cell).get("checksum")
+    return bool(stored) and stored != compute_checksum(cell)

@@ -11,14 +11,12 @@
 
 from __future__ import annotations
 
-import re
-
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Integer
 
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
-                           flags=re.S | re.M)
+from .conventions import remove_hidden_tests
+
 HIDDEN_NOTE = "# (hidden tests ran here: the grader does not show them)\n"
 
 
@@ -48,7 +46,8 @@ class TruncateLongOutput(NbGraderPreprocessor):
 
 
 def redact_test_source(source: str) -> str:
-    return HIDDEN_REGION.sub(HIDDEN_NOTE, source)
+    """A test cell's source with each hidden-test region replaced by :data:`HIDDEN_NOTE`."""
+    return remove_hidden_tests(source, HIDDEN_NOTE)
 
 
 class RedactHiddenTests(NbGraderPreprocessor):

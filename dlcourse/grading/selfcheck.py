@@ -2,9 +2,10 @@
 
 Runs the notebook top to bottom in a fresh kernel (as the instructor's autograder does),
 then reads every autograded test cell: a test passes when its cell raised nothing. Points
-are counted with nbgrader's own rule (:func:`nbgrader.utils.determine_grade`), so the total
-equals what the instructor's grader gives for the visible tests. Hidden tests are not in
-the student's notebook and cannot be run here; the report says so.
+are counted with nbgrader's own rule (``determine_grade``, reached through
+:mod:`dlcourse.grading.nbgrader_setup`), so the total equals what the instructor's grader
+gives for the visible tests. Hidden tests are not in the student's notebook and cannot be
+run here; the report says so.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbgrader.utils import compute_checksum, determine_grade
 
-from . import cells as nbcells
+from . import conventions
 from .kernel import RobustNotebookClient
+from .nbgrader_setup import cell_was_edited, grade_of_executed_cell
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -70,23 +71,21 @@ def _error_message(cell) -> str:
 
 def _report(nb, path: Path, kernel_error: str = "") -> CheckReport:
     report = CheckReport(notebook=path, kernel_error=kernel_error)
-    exercises = [nbcells.grade_id(c).removeprefix("ex_") for c in nb.cells
-                 if nbcells.is_answer(c) and nbcells.grade_id(c)]
+    exercises = conventions.answer_names(nb)
     for cell in nb.cells:
-        gid = nbcells.grade_id(cell)
-        if nbcells.is_manually_graded(cell):
-            report.manual.append((gid, nbcells.points(cell)))
-        if not nbcells.is_autograded_test(cell):
+        gid = conventions.grade_id(cell)
+        if conventions.is_manually_graded(cell):
+            report.manual.append((gid, conventions.points(cell)))
+        if not conventions.is_autograded_test(cell):
             continue
-        earned, max_points = determine_grade(cell)
-        stored = nbcells.nbgrader_meta(cell).get("checksum")
+        earned, max_points = grade_of_executed_cell(cell)
         report.tests.append(TestResult(
             grade_id=gid,
-            exercise=nbcells.exercise_for_test(gid, exercises),
+            exercise=conventions.exercise_for_test(gid, exercises),
             points=float(earned or 0.0),
             max_points=float(max_points),
             message=_error_message(cell),
-            edited=bool(stored) and stored != compute_checksum(cell),
+            edited=cell_was_edited(cell),
         ))
     return report
 

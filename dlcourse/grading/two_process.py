@@ -42,7 +42,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import DeadKernelError
 from traitlets import Bool, Integer, Unicode
 
-from . import cells as nbcells
+from . import conventions as nbcells
 from . import trusted_side
 from .kernel import RobustExecute
 
