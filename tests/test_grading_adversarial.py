@@ -42,6 +42,7 @@ TIMEOUT = 20
 MEMORY = "3G"        # small, but enough for an honest chapter-01 kernel (numpy, torch)
 PROCESSES = 64
 MARKER = "dlcourse-adversary-7f3a"   # lets the test find processes a student left behind
+ESCAPED = f"ESCAPED-{os.getpid()}.txt"   # unique per run: leftovers of other runs cannot pass
 
 
 def scores(sigmoid=3.0, neuron_forward=2.0, train_neuron=3.0):
@@ -150,10 +151,13 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
         get_ipython().events.register("pre_execute", lambda: print("EXEC"))
         """, sig], neuron_forward=fwd, train_neuron=train)
     add("reads_gradebook", scores(), sigmoid=[sig, f"""
-        import os, glob
+        import os
         found = []
-        for pattern in ("/**/gradebook*.db", "/**/*.db", "/tmp/**/*.ipynb", {str(base)!r} + "/**/*"):
-            found += glob.glob(pattern, recursive=True)[:50]
+        for top in ("/tmp", "/work", "/root", "/home", "/var", {str(base)!r}):
+            for dirpath, dirs, files in os.walk(top):
+                dirs[:] = [d for d in dirs if d not in (".venv", "site-packages", "dlcourse")]
+                found += [os.path.join(dirpath, f) for f in files
+                          if f.endswith((".db", ".csv", ".ipynb")) or "gradebook" in f]
         cmdlines = []
         for pid in os.listdir("/proc"):
             if pid.isdigit():
@@ -161,7 +165,7 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
                     cmdlines.append(open(f"/proc/{{pid}}/cmdline", "rb").read().replace(b"\\0", b" ").decode())
                 except OSError:
                     pass
-        print("FOUND:", [f for f in found if "gradebook" in f or "submissions" in f or f.endswith(".db")])
+        print("FOUND:", found)
         print("CMDLINES:", cmdlines)
         """], neuron_forward=fwd, train_neuron=train)
     add("copies_classmate", ZERO, sigmoid=f"""
@@ -194,9 +198,9 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
         """], neuron_forward=fwd, train_neuron=train)
     add("writes_outside", scores(), sigmoid=[sig, f"""
         import os
-        for target in ({str(base / 'ESCAPED.txt')!r}, {str(folder / 'perfect' / NAME)!r},
-                       {str(ROOT / 'solutions' / CHAPTER / 'ESCAPED.txt')!r},
-                       os.path.expanduser("~/ESCAPED.txt"), "/ESCAPED.txt"):
+        for target in ({str(base / ESCAPED)!r}, {str(folder / 'perfect' / NAME)!r},
+                       {str(ROOT / 'solutions' / CHAPTER / ESCAPED)!r},
+                       os.path.expanduser("~/{ESCAPED}"), "/{ESCAPED}", "/tmp/{ESCAPED}"):
             try:
                 open(target, "w").write("student was here")
             except OSError as exc:
@@ -333,9 +337,12 @@ def test_no_process_outlives_grading_and_grades_csv_is_intact(attacked):
 
 def test_no_network_and_no_write_outside(attacked):
     assert attacked["connections"] == 0, "a student reached the host's loopback"
-    assert not list(attacked["base"].rglob("ESCAPED.txt"))
-    assert not (ROOT / "solutions" / CHAPTER / "ESCAPED.txt").exists()
-    assert not (Path.home() / "ESCAPED.txt").exists() and not Path("/ESCAPED.txt").exists()
+    assert not list(attacked["base"].rglob(ESCAPED))
+    assert not (ROOT / "solutions" / CHAPTER / ESCAPED).exists()
+    for place in (Path.home(), Path("/"), Path("/tmp")):
+        assert not (place / ESCAPED).exists(), f"a student wrote into {place}"
+    perfect = (attacked["folder"] / "perfect" / NAME).read_text()
+    assert "student was here" not in perfect
 
 
 def test_limits_are_named_in_the_notes(attacked):
