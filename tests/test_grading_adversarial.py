@@ -314,7 +314,7 @@ def test_the_event_hook_saw_no_test_cell(attacked):
     source = read(solution_notebook(CHAPTER))
     test_lines = {ln.strip() for c in source.cells if conventions.is_autograded_test(c)
                   for ln in conventions.strip_markers(c.source).splitlines()
-                  if len(ln.strip()) > 25}
+                  if len(ln.strip()) > 25 and not ln.strip().startswith("#")}  # code lines
     shown = [ln for ln in test_lines if html_lib.escape(ln) in page or ln in page]
     assert not shown, f"test cells reached the student's kernel: {shown[:2]}"
 
@@ -323,7 +323,12 @@ def test_nothing_of_the_grader_is_visible_from_the_sandbox(attacked):
     page = next(r.feedback for r in attacked["report"].results
                 if r.student == "reads_gradebook").read_text()
     assert "FOUND: []" in page
-    cmdlines = page.split("CMDLINES:", 1)[1][:20_000]
+    import html as html_lib
+    import re
+
+    printed = re.search(r"CMDLINES: (\[.*?\])\n", html_lib.unescape(page))
+    assert printed, "the submission printed the command lines it could see"
+    cmdlines = printed.group(1)
     for secret in ("gradebook", "nbgrader", str(attacked["folder"]), "dlcourse-gradebooks"):
         assert secret not in cmdlines, f"{secret!r} visible through /proc"
 
