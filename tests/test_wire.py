@@ -142,3 +142,28 @@ def test_student_exceptions_come_back_as_the_same_builtin_type():
     odd = _rebuild_exception("MyOwnError", "boom", "  f, line 1: raise")
     assert isinstance(odd, RuntimeError) and "MyOwnError: boom" in str(odd)
     assert not isinstance(_rebuild_exception("SystemExit", "x", ""), SystemExit)
+
+
+def test_fitted_estimators_passed_in_come_back_with_their_fitted_attributes():
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = np.arange(20.0).reshape(10, 2), np.array([0, 1] * 5)
+    mine, theirs = DecisionTreeClassifier(), GaussianNB().fit(X, y)
+    remote_mine, remote_theirs = pickle.loads(pickle.dumps((mine, theirs)))
+    remote_mine.fit(X, y)           # the student's code fitted the model it was given
+    encoder = wire.Encoder({})
+    skeleton, arrays = encoder.pack({"a": encoder.state(remote_mine, "estimator"),
+                                     "b": encoder.state(remote_theirs, "estimator")})
+    decoder = wire.Decoder(skeleton, arrays, [])
+    wire.apply_state(mine, "estimator", decoder.skeleton["a"], decoder)
+    wire.apply_state(theirs, "estimator", decoder.skeleton["b"], decoder)
+    assert list(mine.classes_) == [0, 1] and isinstance(mine.tree_, wire.Opaque)
+    assert np.array_equal(theirs.theta_, remote_theirs.theta_)
+    fitted_tree = DecisionTreeClassifier().fit(X, y)
+    state = wire.Encoder({})
+    skeleton, arrays = state.pack({"t": state.state(pickle.loads(pickle.dumps(fitted_tree)),
+                                                    "estimator")})
+    decoder = wire.Decoder(skeleton, arrays, [])
+    wire.apply_state(fitted_tree, "estimator", decoder.skeleton["t"], decoder)
+    assert fitted_tree.predict(X).shape == (10,), "a model the grader fitted keeps working"

@@ -131,6 +131,9 @@ class TwoProcessExecute(RobustExecute):
                               "sandbox's)").tag(config=True)
     processes = Integer(0, help="Process limit of the student's kernel (0: the sandbox's "
                                 "default)").tag(config=True)
+    kernel_threads = Integer(1, help="BLAS/OpenMP threads of the student's kernel: a grader "
+                                     "runs several kernels at once, and spinning BLAS "
+                                     "threads would steal each other's cores").tag(config=True)
     instructor_notebook = Unicode("", help="The instructor's copy of this notebook (release or "
                                            "source); default: the source directory's").tag(
                                                config=True)
@@ -154,6 +157,9 @@ class TwoProcessExecute(RobustExecute):
         _copy_data_files(instructor_path.parent, trusted_dir)
         (self._workdir / CALLS_FOLDER).mkdir()
         resources.setdefault("metadata", {})["path"] = str(self._workdir)
+        if self.kernel_threads:        # inherited by the kernel, sandboxed or not
+            for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                os.environ[name] = str(self.kernel_threads)
         if km is None and self.sandbox:
             from .sandbox import Limits, check_sandbox, parse_size
 
