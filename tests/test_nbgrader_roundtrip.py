@@ -31,6 +31,7 @@ from .nbtools import (
     sandbox_or_skip,
     solution_notebook,
 )
+from .test_chapters import chapter_module
 
 pytestmark = pytest.mark.nbgrader
 TIMES = ROOT / "test-output" / "notebook-times.csv"
@@ -72,14 +73,16 @@ def autograde(folder, chapter: str, submissions: dict) -> dict:
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_round_trip(chapter, tmp_path):
     """Model answers: full marks and no error at all; blank: zero, failing only with
-    NotImplementedError in answer and test cells; one exercise left blank: exactly its
-    points lost. (One test per chapter, so chapters run in parallel under pytest-xdist.)"""
+    NotImplementedError in answer and test cells; one exercise left blank and the next one
+    answered with its bypass (tests/chapters/): exactly their points lost. (One test per chapter, so chapters run in parallel under pytest-xdist.)"""
     source, student = read(solution_notebook(chapter)), read(course_notebook(chapter))
-    first = answer_ids(student)[0]
+    first, second = answer_ids(student)[:2]
+    bypass = next(v for v in chapter_module(chapter).BYPASSES if v.exercise == second)
     runs = autograde(tmp_path, chapter, {
         "solved": fill_answers(student, source),
         "blank": student,
-        "one_missing": fill_answers(student, source, leave_blank={first}),
+        "one_missing": fill_answers(student, source, leave_blank={first},
+                                    replace={second: bypass.source}),
     })
     TIMES.parent.mkdir(exist_ok=True)
     with TIMES.open("a") as f:
@@ -105,6 +108,9 @@ def test_chapter_round_trip(chapter, tmp_path):
             "exercises may fail in a student notebook")
 
     groups = graded_cells_by_exercise(source)
-    lost = {conventions.grade_id(c) for c in groups[conventions.exercise_names(student)[0]]}
+    lost = {conventions.grade_id(c) for name in conventions.exercise_names(student)[:2]
+            for c in groups[name]}
     expected = {gid: (0.0 if gid in lost else pts) for gid, pts in max_points.items()}
-    assert runs["one_missing"][0] == expected, f"leaving {first} blank loses only its points"
+    assert runs["one_missing"][0] == expected, (
+        f"leaving {first} blank and answering {second} with the bypass {bypass.name!r} "
+        "must lose exactly their points")

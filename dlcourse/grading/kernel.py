@@ -14,8 +14,11 @@ import inspect
 import time
 from queue import Empty
 
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbgrader.preprocessors import Execute
+
+from . import conventions, tripwire
 
 SLICE_SECONDS = 1.0
 
@@ -63,12 +66,72 @@ class SlicedPolling:
         return _slice_channels(super().start_new_kernel_client())
 
 
-class RobustNotebookClient(SlicedPolling, NotebookClient):
-    """nbclient's NotebookClient with sliced polling (used by ``dlcourse check``)."""
+class GuardedTests:
+    """Mixin for NotebookClient subclasses: the tripwire is armed around every test cell.
 
-
-class RobustExecute(SlicedPolling, Execute):
-    """nbgrader's Execute preprocessor with sliced polling (set in nbgrader_config.py).
-
-    Configured as ``Execute`` is: ``c.Execute.timeout`` applies to it.
+    Where the tests share the student's kernel, the kernel runs
+    :func:`dlcourse.grading.tripwire.arm` (silently) before each autograded test cell and
+    :func:`~dlcourse.grading.tripwire.disarm` after it, so that calls to the student's answer
+    functions run with their exercise's forbidden functions switched off. ``guards`` maps
+    each answer function's name to its exercise's forbid metadata
+    (:func:`dlcourse.grading.tripwire.guards_of`).
     """
+
+    guards: dict = {}
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None,
+                                 store_history=True):
+        armed = bool(self.guards) and conventions.is_autograded_test(cell)
+        if armed:
+            await self._run_silently(tripwire.arm_code(self.guards))
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        finally:
+            if armed:
+                await self._run_silently(tripwire.disarm_code(self.guards))
+
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _run_silently(self, code: str) -> None:
+        msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False,
+                                 stop_on_error=False)
+        await self.async_wait_for_reply(msg_id)
+
+
+class RobustNotebookClient(GuardedTests, SlicedPolling, NotebookClient):
+    """nbclient's NotebookClient with sliced polling and armed tests (``dlcourse check``)."""
+
+
+class RobustExecute(GuardedTests, SlicedPolling, Execute):
+    """nbgrader's Execute preprocessor with sliced polling and armed tests (the one-kernel
+    grader, ``dlcourse grade --single-kernel``).
+
+    Configured as ``Execute`` is: ``c.Execute.timeout`` applies to it. The forbid lists come
+    from the instructor's copy of the notebook, never from the submission.
+    """
+
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        source = instructor_notebook_path(self.config, resources)
+        if source is not None and source.is_file():
+            import nbformat
+
+            self.guards = tripwire.guards_of(nbformat.read(str(source), as_version=4),
+                                             names_from=nb)
+        return super().preprocess(nb, resources, km)
+
+
+def instructor_notebook_path(config, resources):
+    """Where nbgrader keeps the instructor's (source) copy of the notebook being graded."""
+    from pathlib import Path
+
+    from nbgrader.coursedir import CourseDirectory
+
+    info = resources.get("nbgrader", {})
+    if not info.get("notebook"):
+        return None
+    coursedir = CourseDirectory(config=config)
+    folder = Path(coursedir.format_path(coursedir.source_directory, ".",
+                                        info.get("assignment", "")))
+    return folder / f"{info['notebook']}.ipynb"

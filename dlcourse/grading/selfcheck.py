@@ -1,7 +1,9 @@
 """``dlcourse check``: the self-study student's self-check of one notebook.
 
 Runs the notebook top to bottom in a fresh kernel (as the instructor's autograder does),
-then reads every autograded test cell: a test passes when its cell raised nothing. Points
+then reads every autograded test cell: a test passes when its cell raised nothing. While
+a test cell runs, the functions its exercise forbids are switched off for the student's
+code (:mod:`dlcourse.grading.tripwire`), as they are for the instructor's grader. Points
 are counted with nbgrader's own rule (``determine_grade``, reached through
 :mod:`dlcourse.grading.nbgrader_setup`), so the total equals what the instructor's grader
 gives for the visible tests. Hidden tests are not in the student's notebook and cannot be
@@ -17,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from . import conventions
+from . import conventions, tripwire
 from .kernel import RobustNotebookClient
 from .nbgrader_setup import cell_was_edited, grade_of_executed_cell
 
@@ -106,6 +108,7 @@ def run_check(notebook: str | Path, timeout: int = 60) -> CheckReport:
     client = RobustNotebookClient(nb, timeout=timeout, allow_errors=True, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent.resolve())}},
                             interrupt_on_timeout=True)
+    client.guards = tripwire.guards_of(_released_copy(path) or nb, names_from=nb)
     kernel_error = ""
     try:
         client.execute()
@@ -114,6 +117,27 @@ def run_check(notebook: str | Path, timeout: int = 60) -> CheckReport:
     except DeadKernelError as exc:
         kernel_error = f"the kernel died (sys.exit, os._exit or a crash?): {exc}"
     return _report(nb, path, kernel_error)
+
+
+def _released_copy(path: Path):
+    """The course's own release of this notebook (``course/<chapter>/<name>``), if found.
+
+    Its forbid lists are used rather than the student's copy, whose metadata may have been
+    edited.
+    """
+    from .course import find_course_root
+
+    try:
+        root = find_course_root(path.parent)
+    except FileNotFoundError:
+        return None
+    released = root / "course" / path.parent.name / path.name
+    if not released.is_file() or released.resolve() == path.resolve():
+        return None
+    try:
+        return nbformat.read(released, as_version=4)
+    except Exception:  # noqa: BLE001 — fall back to the student's own copy
+        return None
 
 
 def format_report(report: CheckReport) -> str:

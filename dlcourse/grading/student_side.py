@@ -15,10 +15,11 @@ import os
 import pickle
 import traceback
 
-from . import wire
+from . import tripwire, wire
 
 _HANDLES: dict[int, object] = {}      # handle -> autograd result kept for its backward
 _INPUTS: dict[int, list] = {}         # handle -> the tracked arguments of its call
+_FORBID: dict[int, object] = {}       # handle -> what its exercise switches off
 
 
 class _Unpickler(pickle.Unpickler):
@@ -77,7 +78,9 @@ def _call(request, namespace):
         raise NameError(f"name {request['name']!r} is not defined: run the cell that "
                         "defines it")
     before = set(_HANDLES)
-    result = function(*args, **kwargs)
+    forbid = tripwire.Forbidden.from_metadata(request.get("forbid"))
+    with tripwire.switched_off(forbid):
+        result = function(*args, **kwargs)
     refs = {id(obj): i for i, obj in enumerate(tracked)}
     encoder = wire.Encoder(refs, _HANDLES)
     skeleton = {"result": encoder.encode(result),
@@ -85,6 +88,7 @@ def _call(request, namespace):
                            for obj, kind in zip(tracked, request["kinds"], strict=True)]}
     for handle in set(_HANDLES) - before:
         _INPUTS[handle] = tracked
+        _FORBID[handle] = forbid
     return skeleton, encoder
 
 
@@ -95,7 +99,8 @@ def _tensor_backward(request):
     out.grad = np.array(request["grad"])
     for parent, grad in zip(out._parents, request["parent_grads"], strict=True):
         parent.grad = None if grad is None else np.array(grad)
-    out._backward()
+    with tripwire.switched_off(_FORBID.get(request["handle"])):
+        out._backward()
     encoder = wire.Encoder({})
     grads = [None if p.grad is None else encoder.encode(np.asarray(p.grad))
              for p in out._parents]
@@ -107,8 +112,9 @@ def _torch_backward(request):
 
     out = _HANDLES[request["handle"]]
     inputs = [_INPUTS[request["handle"]][i] for i in request["inputs"]]
-    grads = torch.autograd.grad(out, inputs, grad_outputs=torch.as_tensor(request["grad"]),
-                                retain_graph=True, allow_unused=True)
+    with tripwire.switched_off(_FORBID.get(request["handle"])):
+        grads = torch.autograd.grad(out, inputs, grad_outputs=torch.as_tensor(request["grad"]),
+                                    retain_graph=True, allow_unused=True)
     encoder = wire.Encoder({})
     return {"result": [None if g is None else encoder.encode(g.detach().numpy())
                        for g in grads]}, encoder
@@ -125,5 +131,6 @@ def _student_traceback(exc: BaseException) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     # Only the student's own frames (their cells), not this module's.
     lines = [f"  {f.name}, line {f.lineno}: {f.line}" for f in frames
-             if not f.filename.endswith(("student_side.py", "wire.py"))]
+             if not f.filename.endswith(("student_side.py", "wire.py", "tripwire.py",
+                                         "contextlib.py"))]
     return "\n".join(lines[-8:])

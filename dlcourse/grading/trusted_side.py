@@ -4,7 +4,8 @@
 student's sandboxed kernel) over the socket FD, with pickled messages between these two
 trusted parties:
 
-- grader → here: ``("run", key, source, capture)``, ``("bind", names)``, ``("exit",)``,
+- grader → here: ``("run", key, source, capture)``, ``("bind", {name: forbid})``,
+  ``("exit",)``,
   and, while a cell waits on a call, ``("reply", skeleton_bytes, npz_bytes)`` or
   ``("failed", exception_type, message)``;
 - here → grader: ``("call", request_bytes)`` when a test calls a student's function, and
@@ -93,7 +94,7 @@ class Session:
             raise _rebuild_exception(message[1], message[2], "")
         return message[1], message[2]
 
-    def call(self, name: str, args: tuple, kwargs: dict):
+    def call(self, name: str, args: tuple, kwargs: dict, forbid: dict | None = None):
         tracked = wire.track(args, kwargs)
         kinds = [wire._kind(obj) for obj in tracked]
         index = {id(obj): i for i, obj in enumerate(tracked) if kinds[i] == "tensor"}
@@ -103,6 +104,7 @@ class Session:
         except Exception as exc:  # an instructor's test passed something unpicklable
             raise TypeError(f"the grader cannot send these arguments to {name}: {exc}") from None
         skeleton, arrays = self.request({"kind": "call", "name": name, "kinds": kinds,
+                                         "forbid": forbid,
                                          "payload": buffer.getvalue(),
                                          "table": wire.tensor_table(tracked)})
         decoder = self._decoder(skeleton, arrays, tracked)
@@ -210,12 +212,13 @@ def _remote_function():
 class StudentFunction:
     """Stands for a function the student defined; calling it runs it in their process."""
 
-    def __init__(self, name: str, session: Session):
+    def __init__(self, name: str, session: Session, forbid: dict | None = None):
         self.__name__ = self.__qualname__ = name
         self._session = session
+        self._forbid = forbid       # what the exercise switches off while this runs
 
     def __call__(self, *args, **kwargs):
-        return self._session.call(self.__name__, args, kwargs)
+        return self._session.call(self.__name__, args, kwargs, self._forbid)
 
     def __repr__(self) -> str:
         return f"<student function {self.__name__}>"
@@ -264,8 +267,8 @@ def main(fd: int) -> None:
         if message[0] == "exit":
             return
         if message[0] == "bind":
-            for name in message[1]:
-                shell.user_ns[name] = StudentFunction(name, session)
+            for name, forbid in message[1].items():
+                shell.user_ns[name] = StudentFunction(name, session, forbid)
             continue
         if message[0] != "run":
             raise RuntimeError(f"unexpected message {message[0]!r}")

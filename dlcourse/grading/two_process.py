@@ -44,7 +44,8 @@ from traitlets import Bool, Integer, Unicode
 
 from . import conventions as nbcells
 from . import trusted_side
-from .kernel import RobustExecute
+from . import tripwire
+from .kernel import RobustExecute, instructor_notebook_path
 
 MAX_REPLY_BYTES = 512 * 2**20
 CALLS_FOLDER = ".dlcourse-calls"
@@ -69,7 +70,9 @@ def trusted_plan(instructor) -> list[tuple]:
         if nbcells.is_autograded_test(cell):
             steps.append(("test", nbcells.grade_id(cell)))
         elif nbcells.is_answer(cell):
-            steps.append(("bind", answer_names(cell.source)))
+            spec = tripwire.forbidden_of(cell)
+            steps.append(("bind", {name: spec.to_metadata() if spec else None
+                                   for name in answer_names(cell.source)}))
         elif cell.source.strip():
             steps.append(("run", cell.source))
     return steps
@@ -187,13 +190,10 @@ class TwoProcessExecute(RobustExecute):
     def _instructor_path(self, resources) -> Path:
         if self.instructor_notebook:
             return Path(self.instructor_notebook)
-        from nbgrader.coursedir import CourseDirectory
-
-        info = resources.get("nbgrader", {})
-        coursedir = CourseDirectory(config=self.config)
-        folder = Path(coursedir.format_path(coursedir.source_directory, ".",
-                                            info.get("assignment", "")))
-        return folder / f"{info.get('notebook', '')}.ipynb"
+        path = instructor_notebook_path(self.config, resources)
+        if path is None:
+            raise ValueError("no instructor notebook: set TwoProcessExecute.instructor_notebook")
+        return path
 
     # ------------------------------------------------------------------ the two timelines
     def _send_until_next_test(self, test_id) -> None:
