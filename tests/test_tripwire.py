@@ -9,8 +9,15 @@ import threading
 import numpy as np
 import pytest
 
-from dlcourse.grading.tripwire import (Forbidden, SwitchedOffError, arm, disarm, forbidden_of,
-                                       resolve, switched_off)
+from dlcourse.grading.tripwire import (
+    Forbidden,
+    SwitchedOffError,
+    arm,
+    disarm,
+    forbidden_of,
+    resolve,
+    switched_off,
+)
 
 CONV = Forbidden(task="write the convolution yourself", functions=("dlcourse.cnn.conv2d",))
 
@@ -205,3 +212,81 @@ def test_metadata_round_trip_and_bad_names():
         resolve("dlcourse.cnn.no_such_function")
     with pytest.raises(ValueError, match="list of dotted names"):
         Forbidden.from_metadata({"functions": "numpy.fft.fft"})
+
+
+# --------------------------------------------------------------------------- in notebooks
+def _tiny_course(root):
+    """A one-chapter course whose exercise forbids numpy's own mean."""
+    import shutil
+
+    from dlcourse.grading import authoring
+
+    from .nbtools import ROOT
+
+    nb = authoring.build_notebook([
+        authoring.code("import numpy as np"),
+        authoring.answer("ex_average", '''
+            def average(x):
+                ### BEGIN SOLUTION
+                return sum(x) / len(x)
+                ### END SOLUTION''', forbid={"task": "average without numpy",
+                                            "functions": ["numpy.mean", "numpy.average"]}),
+        authoring.tests("test_average", '''
+            assert average([1.0, 2.0, 6.0]) == np.mean([1.0, 2.0, 6.0]) == 3.0
+            ### BEGIN HIDDEN TESTS
+            assert average([2.0]) == 2.0
+            ### END HIDDEN TESTS''', points=1),
+    ])
+    folder = root / "solutions" / "01_tiny"
+    folder.mkdir(parents=True)
+    authoring.write_notebook(nb, folder / "01_tiny.ipynb")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    return nb
+
+
+BYPASS = "def average(x):\n    return np.mean(x)\n"
+DEFAULT_ARG = "def average(x, f=np.average):\n    return float(f(x))\n"
+
+
+@pytest.mark.notebooks
+def test_dlcourse_check_switches_off_the_forbidden_function(tmp_path):
+    import nbformat
+
+    from dlcourse.grading.selfcheck import run_check
+
+    nb = _tiny_course(tmp_path)
+    for source, passes in ((None, True), (BYPASS, False), (DEFAULT_ARG, False)):
+        student = nbformat.from_dict(nb)
+        if source:
+            student.cells[1].source = source
+        path = tmp_path / "student.ipynb"
+        nbformat.write(student, str(path))
+        [result] = run_check(path).tests
+        assert result.passed is passes, (source, result.message)
+        if not passes:
+            assert "average without numpy" in result.message
+            assert "switched off" in result.message
+
+
+@pytest.mark.nbgrader
+@pytest.mark.parametrize("mode", ["single_kernel", "two_process"])
+def test_the_graders_switch_it_off_too(tmp_path, mode):
+    import nbformat
+
+    from dlcourse.grading.autograde import grade_class
+
+    from .nbtools import sandbox_or_skip
+
+    nb = _tiny_course(tmp_path)
+    subs = tmp_path / "submitted"
+    for student, source in (("honest", None), ("bypass", BYPASS), ("default", DEFAULT_ARG)):
+        sub = nbformat.from_dict(nb)
+        if source:
+            sub.cells[1].source = source
+        (subs / student).mkdir(parents=True)
+        nbformat.write(sub, str(subs / student / "01_tiny.ipynb"))
+    report = grade_class("01_tiny", subs, tmp_path / "out", root=tmp_path, timeout=30, jobs=2,
+                         sandbox=mode == "two_process" and sandbox_or_skip(),
+                         single_kernel=mode == "single_kernel")
+    totals = {r.student: r.total for r in report.results}
+    assert totals == {"honest": 1.0, "bypass": 0.0, "default": 0.0}, report.results

@@ -40,10 +40,19 @@ def code(source: str):
     return new_code_cell(_clean(source))
 
 
-def answer(grade_id: str, source: str):
-    """An autograded answer cell; wrap the solution in ### BEGIN/END SOLUTION."""
+def answer(grade_id: str, source: str, forbid: dict | None = None):
+    """An autograded answer cell; wrap the solution in ### BEGIN/END SOLUTION.
+
+    ``forbid`` (``{"task": "write the convolution yourself", "functions": [dotted names]}``)
+    lists what the exercise switches off while its tests run
+    (:mod:`dlcourse.grading.tripwire`).
+    """
     cell = new_code_cell(_clean(source))
     cell.metadata.update(_meta(grade_id, grade=False, solution=True, locked=False))
+    if forbid is not None:
+        from .tripwire import Forbidden
+
+        cell.metadata["dlcourse"] = {"forbid": Forbidden.from_metadata(forbid).to_metadata()}
     return cell
 
 

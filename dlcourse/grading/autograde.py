@@ -60,7 +60,7 @@ EXTRA_CONFIG = '''
 # --- added by `dlcourse grade` for this student's isolated grading folder ---
 from dlcourse.grading.nbgrader_setup import configure
 configure(c, timeout={timeout}, single_kernel={single_kernel!r})
-c.TwoProcessExecute.instructor_notebook = {instructor!r}
+c.RobustExecute.instructor_notebook = {instructor!r}
 c.TwoProcessExecute.notes_file = {notes!r}
 c.TwoProcessExecute.sandbox = {sandbox!r}
 c.TwoProcessExecute.memory = {memory!r}

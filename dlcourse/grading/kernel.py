@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import inspect
 import time
+from pathlib import Path
 from queue import Empty
 
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbgrader.preprocessors import Execute
+from traitlets import Unicode
 
 from . import conventions, tripwire
 
@@ -111,9 +113,14 @@ class RobustExecute(GuardedTests, SlicedPolling, Execute):
     from the instructor's copy of the notebook, never from the submission.
     """
 
+    instructor_notebook = Unicode("", help="The instructor's copy of this notebook (release or "
+                                           "source); default: the source directory's").tag(
+                                               config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
-        source = instructor_notebook_path(self.config, resources)
+        source = (Path(self.instructor_notebook) if self.instructor_notebook
+                  else instructor_notebook_path(self.config, resources))
         if source is not None and source.is_file():
             import nbformat
 
@@ -124,8 +131,6 @@ class RobustExecute(GuardedTests, SlicedPolling, Execute):
 
 def instructor_notebook_path(config, resources):
     """Where nbgrader keeps the instructor's (source) copy of the notebook being graded."""
-    from pathlib import Path
-
     from nbgrader.coursedir import CourseDirectory
 
     info = resources.get("nbgrader", {})

@@ -75,7 +75,7 @@ def forbidden_of(cell) -> Forbidden | None:
 
 
 # --------------------------------------------------------------------------- resolving names
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def resolve(dotted: str):
     """The object a dotted name such as ``numpy.fft.fft`` or ``torch.Tensor.tanh`` names."""
     parts = dotted.split(".")

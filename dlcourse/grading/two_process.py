@@ -43,8 +43,7 @@ from nbclient.exceptions import DeadKernelError
 from traitlets import Bool, Integer, Unicode
 
 from . import conventions as nbcells
-from . import trusted_side
-from . import tripwire
+from . import tripwire, trusted_side
 from .kernel import RobustExecute, instructor_notebook_path
 
 MAX_REPLY_BYTES = 512 * 2**20
@@ -137,9 +136,6 @@ class TwoProcessExecute(RobustExecute):
     kernel_threads = Integer(1, help="BLAS/OpenMP threads of the student's kernel: a grader "
                                      "runs several kernels at once, and spinning BLAS "
                                      "threads would steal each other's cores").tag(config=True)
-    instructor_notebook = Unicode("", help="The instructor's copy of this notebook (release or "
-                                           "source); default: the source directory's").tag(
-                                               config=True)
     notes_file = Unicode("", help="Where to write what went wrong (JSON list)").tag(config=True)
 
     # ------------------------------------------------------------------ set-up

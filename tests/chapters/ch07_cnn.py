@@ -1,6 +1,6 @@
 """07 CNN: bypasses, typical mistakes and claims (read by tests/test_chapters.py)."""
 
-from dlcourse.grading.variants import Claim, Variant
+from dlcourse.grading.variants import Variant
 
 BYPASSES = [
     Variant("ex_conv2d", "call the library's convolution", kind="bypass", source='''
