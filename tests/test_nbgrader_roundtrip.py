@@ -1,10 +1,10 @@
 """The nbgrader round trip for every chapter: release -> fake submissions -> autograde.
 
-Autograding the model answers runs the chapter exactly as the instructor's notebook in
-solutions/ (same cells, hidden tests included) in a fresh kernel, and autograding the blank
-student notebook runs course/ as a student receives it; so these runs are also the
-"every notebook executes" tests. Each run's wall time is written to
-test-output/notebook-times.csv.
+Autograding the model answers runs the chapter as the instructor's notebook in solutions/
+(same cells, hidden tests included) up to its last test cell (the grader runs no further:
+later cells cannot change a grade), and autograding the blank student notebook runs course/
+as a student receives it. tests/test_chapters.py runs every notebook to its end. Each run's
+wall time is written to test-output/notebook-times.csv.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ decides the grade. :class:`TwoProcessExecute` replaces nbgrader's ``Execute`` st
 
 The outputs of the test cells are written into the notebook as nbgrader expects, so its
 ``SaveAutoGrades`` scores them and its feedback shows them (with hidden tests redacted).
+Cells after the last test cell are not run, in either process: they cannot change a grade,
+and a class of hundreds should not pay for them.
 A student's kernel that dies, runs out of memory or time loses the tests that could not run
 from then on; the reason is written to ``notes_file`` for ``dlcourse grade``'s CSV.
 """
@@ -61,7 +63,11 @@ def answer_names(source: str) -> list[str]:
 
 
 def trusted_plan(instructor) -> list[tuple]:
-    """The instructor notebook as steps for the trusted side: run, bind, test."""
+    """The instructor notebook as steps for the trusted side: run, bind, test.
+
+    The plan ends with the last test: the cells after it cannot change a grade, so the
+    trusted side does not spend the student's time budget running them.
+    """
     steps = []
     for cell in instructor.cells:
         if cell.cell_type != "code":
@@ -74,7 +80,8 @@ def trusted_plan(instructor) -> list[tuple]:
                                    for name in answer_names(cell.source)}))
         elif cell.source.strip():
             steps.append(("run", cell.source))
-    return steps
+    last_test = max((i for i, (kind, _) in enumerate(steps) if kind == "test"), default=-1)
+    return steps[:last_test + 1]
 
 
 class TrustedProcess:
@@ -172,6 +179,8 @@ class TwoProcessExecute(RobustExecute):
             km = _async_sandbox_manager()(workdir=self._workdir, limits=limits,
                                       kernel_name=nb.metadata.get("kernelspec", {}).get(
                                           "name", "python3"))
+        self._last_test = max((i for i, c in enumerate(nb.cells) if nbcells.is_autograded_test(c)),
+                              default=-1)
         self._trusted = TrustedProcess(trusted_dir)
         try:
             self._send_until_next_test(None)
@@ -211,6 +220,8 @@ class TwoProcessExecute(RobustExecute):
         if nbcells.is_autograded_test(cell):
             self._run_test(cell, index)
             return cell, resources
+        if index > self._last_test:
+            return cell, resources       # after the last test nothing can change a grade
         if self._dead:
             cell.outputs = [_error("KernelNotRunning", "not run: " + self._dead)]
             return cell, resources
