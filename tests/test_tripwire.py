@@ -290,3 +290,15 @@ def test_the_graders_switch_it_off_too(tmp_path, mode):
                          single_kernel=mode == "single_kernel")
     totals = {r.student: r.total for r in report.results}
     assert totals == {"honest": 1.0, "bypass": 0.0, "default": 0.0}, report.results
+
+
+def test_signs_of_tampering_are_listed_for_the_instructor():
+    from dlcourse.grading import authoring
+    from dlcourse.grading.tripwire import tampering_signs
+
+    honest = authoring.build_notebook([authoring.code("def f(x):\n    return x + 1")])
+    attack = authoring.build_notebook([authoring.code(
+        "import sys\nsys.setprofile(None)\nimport dlcourse.grading.student_side as s")])
+    assert tampering_signs(honest) == []
+    assert tampering_signs(attack) == ["sets a profile hook", "imports the grader",
+                                       "touches the grader's relay"]

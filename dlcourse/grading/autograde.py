@@ -43,7 +43,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import conventions
+from . import conventions, tripwire
 from .conventions import ERROR, GRADED, KERNEL_DIED, LIMIT_HIT, TIMED_OUT, UNREADABLE
 from .course import chapter_notebooks, find_course_root, list_chapters
 from .nbgrader_setup import read_scores
@@ -285,6 +285,9 @@ def grade_class(chapter: str, submissions: str | Path, out: str | Path | None = 
                                              dict.fromkeys(exercises, 0.0)))
                 continue
             nb, repairs = repair(nb, released)
+            signs = tripwire.tampering_signs(nb)
+            if signs:
+                repairs = [*repairs, "check by hand: the code " + ", ".join(signs)]
             if repairs:
                 sub.note = _join(sub.note, "; ".join(repairs))
             todo.append((sub, nb))

@@ -404,3 +404,30 @@ def arm_code(guards: dict) -> str:
 def disarm_code(guards: dict) -> str:
     return (f"__import__('dlcourse.grading.tripwire', fromlist=['disarm']).disarm(globals(), "
             f"{list(guards)!r})")
+
+
+# --------------------------------------------------------------------------- for the instructor
+_TAMPER_SIGNS = {
+    "sys.setprofile": "sets a profile hook", "sys.settrace": "sets a trace hook",
+    "threading.setprofile": "sets a profile hook", "sys.monitoring": "uses sys.monitoring",
+    "gc.get_referrers": "searches the garbage collector", "__code__": "rewrites code objects",
+    "dlcourse.grading": "imports the grader", "student_side": "touches the grader's relay",
+    "tripwire": "touches the tripwire",
+}
+
+
+def tampering_signs(nb) -> list[str]:
+    """What in a submission's code cells looks like an attack on the grader's machinery.
+
+    The tripwire runs in the student's own process, so code that goes for it could switch it
+    off; such code has no place in an exercise. ``dlcourse grade`` writes these signs into
+    the student's note for the instructor to read; they do not change the score.
+    """
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for needle, what in _TAMPER_SIGNS.items():
+            if needle in cell.source and what not in found:
+                found.append(what)
+    return found
