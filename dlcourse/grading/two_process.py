@@ -47,6 +47,7 @@ from traitlets import Bool, Integer, Unicode
 from . import conventions as nbcells
 from . import tripwire, trusted_side
 from .kernel import RobustExecute, instructor_notebook_path
+from .pruning import needed_cells
 
 MAX_REPLY_BYTES = 512 * 2**20
 CALLS_FOLDER = ".dlcourse-calls"
@@ -144,6 +145,8 @@ class TwoProcessExecute(RobustExecute):
                                      "runs several kernels at once, and spinning BLAS "
                                      "threads would steal each other's cores").tag(config=True)
     notes_file = Unicode("", help="Where to write what went wrong (JSON list)").tag(config=True)
+    prune_setup = Bool(True, help="Run in the trusted process only the instructor's cells the "
+                                  "tests need (dlcourse.grading.pruning)").tag(config=True)
 
     # ------------------------------------------------------------------ set-up
     def preprocess(self, nb, resources=None, km=None):
@@ -151,6 +154,10 @@ class TwoProcessExecute(RobustExecute):
         instructor_path = self._instructor_path(resources)
         instructor = nbformat.read(str(instructor_path), as_version=4)
         self._steps = trusted_plan(instructor)
+        if self.prune_setup:
+            self._steps = needed_cells(self._steps, {
+                nbcells.grade_id(c): c.source for c in instructor.cells
+                if nbcells.is_autograded_test(c)})
         self._sent = 0
         self._notes: list[str] = []
         self._dead = ""
