@@ -302,3 +302,14 @@ def test_signs_of_tampering_are_listed_for_the_instructor():
     assert tampering_signs(honest) == []
     assert tampering_signs(attack) == ["sets a profile hook", "imports the grader",
                                        "touches the grader's relay"]
+
+
+def test_scipy_fft_multimethods_are_caught():
+    import scipy.fft
+
+    spec = Forbidden(task="write the DCT yourself", functions=("scipy.fft.dct",))
+    with pytest.raises(SwitchedOffError, match="scipy.fft.dct"):
+        _call(spec, lambda x: scipy.fft.dct(x, norm="ortho"), np.ones(8))
+    fft_spec = Forbidden(task="write the DFT yourself", functions=("scipy.fft.fft",))
+    with pytest.raises(SwitchedOffError, match="scipy.fft.fft"):
+        _call(fft_spec, lambda x: scipy.fft.fft(x), np.ones(8))

@@ -113,6 +113,17 @@ def _python_function(obj):
     return None
 
 
+def _scipy_fft_backend(obj):
+    """The pocketfft function behind a ``scipy.fft`` multimethod (uarray dispatches to it
+    without running the Python stub that ``__wrapped__`` leads to)."""
+    if type(obj).__module__ != "uarray" and not type(obj).__name__ == "_Function":
+        return None
+    module = sys.modules.get("scipy.fft._pocketfft")
+    target = getattr(module, getattr(obj, "__name__", ""), None) if module else None
+    target = getattr(target, "func", target)          # a functools.partial
+    return target if isinstance(target, types.FunctionType) else None
+
+
 @dataclass
 class _Targets:
     """Everything switched off at one moment, indexed for the profile hook."""
@@ -123,6 +134,10 @@ class _Targets:
 
     def add(self, dotted: str, task: str) -> None:
         obj = resolve(dotted)
+        backend = _scipy_fft_backend(obj)
+        if backend is not None:     # a uarray multimethod: its stub never runs
+            code = backend.__code__
+            self.by_code[(code.co_filename, code.co_qualname)] = (dotted, task)
         function = _python_function(obj)
         if function is not None:
             code = function.__code__

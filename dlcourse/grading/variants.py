@@ -159,8 +159,10 @@ def try_variants(notebook: str | Path, variants, claims=(), timeout: int = 60) -
             error = _run(client, index, cell.source)
             if error:
                 cell_errors.append((index, error))
+        claim_index = len(client.nb.cells)        # a scratch cell after the last one
+        client.nb.cells.append(nbformat.v4.new_code_cell())
         for claim in claims:
-            checked.append((claim, _run(client, len(nb.cells), claim.check)))
+            checked.append((claim, _run(client, claim_index, claim.check)))
     return ChapterRun(outcomes, checked, cell_errors)
 
 
