@@ -79,6 +79,41 @@ def _cmd_grade(args) -> int:
     return 0
 
 
+def _cmd_class(args) -> int:
+    from .grading import classroom
+    from .grading.sandbox import SandboxUnavailable
+
+    try:
+        if args.verb == "release":
+            print(classroom.release(args.chapter, args.course))
+            print(f"released {args.chapter} to the exchange")
+        elif args.verb == "collect":
+            students = classroom.collect(args.chapter, args.course)
+            print(f"collected {args.chapter}: {len(students)} student(s) with a submission")
+        elif args.verb == "grade":
+            from .grading.autograde import format_summary
+
+            report = classroom.grade(args.chapter, args.course, jobs=args.jobs,
+                                     timeout=args.timeout, memory=args.memory,
+                                     sandbox=not args.no_sandbox)
+            print(format_summary(report))
+            print(f"scores recorded in the gradebook; next: dlcourse class feedback "
+                  f"{args.chapter}")
+        elif args.verb == "feedback":
+            students = classroom.release_feedback(args.chapter, args.course)
+            print(f"released feedback on {args.chapter} to {len(students)} student(s)")
+        elif args.verb == "export":
+            print(f"grades: {classroom.export(args.to, args.course)}")
+    except SandboxUnavailable as exc:
+        print(f"dlcourse class grade: the sandbox for student code cannot start: {exc}\n"
+              "Nothing was graded.", file=sys.stderr)
+        return 2
+    except (classroom.ClassError, FileNotFoundError, ValueError) as exc:
+        print(f"dlcourse class {args.verb}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlcourse", description="The dlcourse deep-learning course: open it, check your "
@@ -124,6 +159,36 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("chapters", nargs="*", help="chapter folders, e.g. 01_neuron "
                      "(default: all)")
     rel.set_defaults(func=_cmd_release)
+
+    klass = sub.add_parser("class", help="(instructors) run a chapter through JupyterHub and "
+                           "nbgrader's exchange: release, collect, grade, feedback, export "
+                           "(deploy/README.md)")
+    verbs = klass.add_subparsers(dest="verb", required=True)
+    helps = {"release": "generate the chapter into course/ and the gradebook, then release "
+                        "it to the exchange",
+             "collect": "copy each student's newest submission into submitted/",
+             "grade": "grade submitted/ with the sandboxed `dlcourse grade`; scores into the "
+                      "gradebook, feedback into feedback/",
+             "feedback": "release the graded feedback to the students",
+             "export": "write the gradebook as CSV (nbgrader export)"}
+    for verb, text in helps.items():
+        cmd = verbs.add_parser(verb, help=text)
+        if verb == "export":
+            cmd.add_argument("--to", default="grades.csv", help="CSV file to write "
+                             "(default: grades.csv)")
+        else:
+            cmd.add_argument("chapter", help="chapter folder name, e.g. 01_neuron")
+        cmd.add_argument("--course", help="the course folder (default: found from the "
+                         "working directory)")
+        if verb == "grade":
+            cmd.add_argument("--jobs", type=int, default=2, help="students graded at once")
+            cmd.add_argument("--timeout", type=int, default=None, help="seconds per cell "
+                             "(default: the chapter's own setting, else 60)")
+            cmd.add_argument("--memory", default=None, help="memory limit of each "
+                             "student's sandboxed kernel, e.g. 4G")
+            cmd.add_argument("--no-sandbox", action="store_true", help="grade without "
+                             "bubblewrap (a warning goes into every CSV row)")
+    klass.set_defaults(func=_cmd_class)
     return parser
 
 

@@ -74,7 +74,8 @@ def autograde(folder, chapter: str, submissions: dict) -> dict:
 def test_chapter_round_trip(chapter, tmp_path):
     """Model answers: full marks and no error at all; blank: zero, failing only with
     NotImplementedError in answer and test cells; one exercise left blank and the next one
-    answered with its bypass (tests/chapters/): exactly their points lost. (One test per chapter, so chapters run in parallel under pytest-xdist.)"""
+    answered with its bypass (tests/chapters/): exactly their points lost. (One test per
+    chapter, so chapters run in parallel under pytest-xdist.)"""
     source, student = read(solution_notebook(chapter)), read(course_notebook(chapter))
     first, second = answer_ids(student)[:2]
     bypass = next(v for v in chapter_module(chapter).BYPASSES if v.exercise == second)
