@@ -13,14 +13,17 @@ from dlcourse.grading.kernel import RobustNotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = list_chapters(ROOT)
+#: The frozen one-chapter course the grading machinery's tests grade (its nbgrader_config.py
+#: says why).
+CLASS_ROOT = ROOT / "tests" / "grading_course"
 
 
-def solution_notebook(chapter: str) -> Path:
-    return chapter_notebooks(ROOT / "solutions" / chapter)[0]
+def solution_notebook(chapter: str, root: Path = ROOT) -> Path:
+    return chapter_notebooks(root / "solutions" / chapter)[0]
 
 
-def course_notebook(chapter: str) -> Path:
-    return ROOT / "course" / chapter / solution_notebook(chapter).name
+def course_notebook(chapter: str, root: Path = ROOT) -> Path:
+    return root / "course" / chapter / solution_notebook(chapter, root).name
 
 
 def read(path) -> nbformat.NotebookNode:

@@ -24,6 +24,7 @@ from dlcourse.grading.conventions import answer_id
 from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import (
+    CLASS_ROOT,
     ROOT,
     course_notebook,
     fill_answers,
@@ -76,7 +77,8 @@ def _write(path: Path, nb) -> None:
 
 def build_class(folder: Path) -> dict[str, tuple[str, dict]]:
     """Write the fake class; return {student: (expected status, expected scores)}."""
-    source, student = read(solution_notebook(CHAPTER)), read(course_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
+    student = read(course_notebook(CHAPTER, CLASS_ROOT))
     solved = fill_answers(student, source)
 
     def answers(**replace):
@@ -214,10 +216,10 @@ def graded_class(tmp_path_factory):
     roster = base / "roster.txt"
     roster.write_text("\n".join([*expected, "never_submitted"]) + "\n")
     expected["never_submitted"] = ("missing", scores(0, 0, 0))
-    instructor_files = (ROOT / "solutions" / CHAPTER, ROOT / "course" / CHAPTER,
-                        ROOT / "nbgrader_config.py")
+    instructor_files = (CLASS_ROOT / "solutions" / CHAPTER, CLASS_ROOT / "course" / CHAPTER,
+                        CLASS_ROOT / "nbgrader_config.py")
     before = _tree_hash(*instructor_files)
-    report = grade_class(CHAPTER, folder, base / "out", root=ROOT, timeout=TIMEOUT, jobs=2,
+    report = grade_class(CHAPTER, folder, base / "out", root=CLASS_ROOT, timeout=TIMEOUT, jobs=2,
                          roster=[line for line in roster.read_text().splitlines() if line],
                          sandbox=sandbox_or_skip())
     after = _tree_hash(*instructor_files)
@@ -265,7 +267,7 @@ def test_instructor_files_are_untouched(graded_class):
 
 def test_feedback_shows_results_but_never_hidden_tests(graded_class):
     report = graded_class["report"]
-    source = read(solution_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
     secret = set()
     for cell in source.cells:
         for region in conventions.hidden_test_regions(cell.source):
@@ -315,9 +317,9 @@ def test_regrading_gives_the_same_csv(graded_class, tmp_path):
         shutil.copytree(graded_class["folder"] / student, small / student)
     out = tmp_path / "out"
     sandbox = sandbox_or_skip()
-    first = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT, sandbox=sandbox)
+    first = grade_class(CHAPTER, small, out, root=CLASS_ROOT, timeout=TIMEOUT, sandbox=sandbox)
     text = first.csv_path.read_text()
-    second = grade_class(CHAPTER, small, out, root=ROOT, timeout=TIMEOUT, sandbox=sandbox)
+    second = grade_class(CHAPTER, small, out, root=CLASS_ROOT, timeout=TIMEOUT, sandbox=sandbox)
     assert second.csv_path.read_text() == text
     assert len(text.strip().splitlines()) == 1 + 3
     assert sorted(p.name for p in (out / "feedback").iterdir()) == [
@@ -326,7 +328,7 @@ def test_regrading_gives_the_same_csv(graded_class, tmp_path):
 
 def test_bad_arguments_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown chapter"):
-        grade_class("99_nothing", tmp_path, root=ROOT)
+        grade_class("99_nothing", tmp_path, root=CLASS_ROOT)
     with pytest.raises(FileNotFoundError, match="no submissions folder"):
-        grade_class(CHAPTER, tmp_path / "nope", root=ROOT)
+        grade_class(CHAPTER, tmp_path / "nope", root=CLASS_ROOT)
 

@@ -27,7 +27,7 @@ from dlcourse.grading.conventions import answer_id
 from dlcourse.grading.selfcheck import run_check
 
 from .nbtools import (
-    ROOT,
+    CLASS_ROOT,
     course_notebook,
     fill_answers,
     read,
@@ -87,7 +87,8 @@ class _Listener:
 
 
 def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
-    source, student = read(solution_notebook(CHAPTER)), read(course_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
+    student = read(course_notebook(CHAPTER, CLASS_ROOT))
     sig, fwd, train = (_model(source, answer_id(n)) for n in
                        ("sigmoid", "neuron_forward", "train_neuron"))
     expected: dict[str, dict] = {}
@@ -199,7 +200,7 @@ def build_class(folder: Path, base: Path, port: int) -> dict[str, dict]:
     add("writes_outside", scores(), sigmoid=[sig, f"""
         import os
         for target in ({str(base / ESCAPED)!r}, {str(folder / 'perfect' / NAME)!r},
-                       {str(ROOT / 'solutions' / CHAPTER / ESCAPED)!r},
+                       {str(CLASS_ROOT / 'solutions' / CHAPTER / ESCAPED)!r},
                        os.path.expanduser("~/{ESCAPED}"), "/{ESCAPED}", "/tmp/{ESCAPED}"):
             try:
                 open(target, "w").write("student was here")
@@ -262,7 +263,7 @@ def attacked(tmp_path_factory):
     listener = _Listener()
     try:
         expected = build_class(folder, base, listener.port)
-        report = grade_class(CHAPTER, folder, base / "out", root=ROOT, timeout=TIMEOUT,
+        report = grade_class(CHAPTER, folder, base / "out", root=CLASS_ROOT, timeout=TIMEOUT,
                              jobs=2, memory=MEMORY, processes=PROCESSES)
         csv_before = report.csv_path.read_bytes()
         time.sleep(3)       # a process left behind would now be rewriting grades.csv
@@ -285,7 +286,7 @@ def test_every_attack_gets_exactly_its_honest_total(attacked):
 
 
 def test_no_hidden_test_reaches_any_feedback(attacked):
-    source = read(solution_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
     secret = {ln.strip() for c in source.cells
               for region in conventions.hidden_test_regions(c.source)
               for ln in region.splitlines() if len(ln.strip()) > 15}
@@ -311,7 +312,7 @@ def test_the_event_hook_saw_no_test_cell(attacked):
     page = next(r.feedback for r in attacked["report"].results
                 if r.student == "event_hook_prints_sources").read_text()
     assert "SOURCE:" in page, "the hook ran in the student's own cells"
-    source = read(solution_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
     test_lines = {ln.strip() for c in source.cells if conventions.is_autograded_test(c)
                   for ln in conventions.strip_markers(c.source).splitlines()
                   if len(ln.strip()) > 25 and not ln.strip().startswith("#")}  # code lines
@@ -343,7 +344,7 @@ def test_no_process_outlives_grading_and_grades_csv_is_intact(attacked):
 def test_no_network_and_no_write_outside(attacked):
     assert attacked["connections"] == 0, "a student reached the host's loopback"
     assert not list(attacked["base"].rglob(ESCAPED))
-    assert not (ROOT / "solutions" / CHAPTER / ESCAPED).exists()
+    assert not (CLASS_ROOT / "solutions" / CHAPTER / ESCAPED).exists()
     for place in (Path.home(), Path("/"), Path("/tmp")):
         assert not (place / ESCAPED).exists(), f"a student wrote into {place}"
     perfect = (attacked["folder"] / "perfect" / NAME).read_text()
@@ -376,7 +377,7 @@ def test_grading_fails_closed_without_the_sandbox(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))      # no bwrap on PATH
     (tmp_path / "submissions").mkdir()
     with pytest.raises(sandbox.SandboxUnavailable, match="bubblewrap"):
-        grade_class(CHAPTER, tmp_path / "submissions", root=ROOT)
+        grade_class(CHAPTER, tmp_path / "submissions", root=CLASS_ROOT)
     assert not (tmp_path / "grading-output").exists(), "nothing is written when failing closed"
     result = subprocess.run([sys.executable, "-m", "dlcourse.cli", "grade", CHAPTER,
                              str(tmp_path / "submissions")], capture_output=True, text=True,

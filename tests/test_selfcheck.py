@@ -8,7 +8,7 @@ import pytest
 from dlcourse.cli import main
 from dlcourse.grading.selfcheck import run_check
 
-from .nbtools import course_notebook, fill_answers, read, solution_notebook
+from .nbtools import CLASS_ROOT, course_notebook, fill_answers, read, solution_notebook
 
 pytestmark = pytest.mark.notebooks
 CHAPTER = "01_neuron"
@@ -16,7 +16,8 @@ CHAPTER = "01_neuron"
 
 @pytest.fixture
 def notebooks(tmp_path):
-    source, student = read(solution_notebook(CHAPTER)), read(course_notebook(CHAPTER))
+    source = read(solution_notebook(CHAPTER, CLASS_ROOT))
+    student = read(course_notebook(CHAPTER, CLASS_ROOT))
     paths = {}
     for name, nb in {"solved": fill_answers(student, source), "blank": student,
                      "half": fill_answers(student, source, leave_blank={"ex_train_neuron"})
