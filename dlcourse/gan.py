@@ -179,8 +179,10 @@ class GANHistory:
     """What ``train_gan`` recorded.
 
     ``snapshots`` (S, n_snapshot, d): G(z_fixed) at the steps in ``snapshot_steps`` (S,);
-    ``d_grid`` (S, n_grid) D's probability on ``grid`` points at the same steps (2-D only,
-    when a grid was given); ``d_loss``/``g_loss`` one value per step; ``seconds`` wall time.
+    ``d_fake`` (S,) D's mean probability "real" on those snapshot samples; ``d_grid``
+    (S, n_grid) D's probability on ``grid`` points at the same steps (2-D only, when a grid
+    was given); ``d_loss``/``g_loss`` one value per step; ``g_grad_norm`` (steps,) the norm
+    of the generator's gradient (all its parameters) in each step; ``seconds`` wall time.
     """
 
     snapshot_steps: np.ndarray
@@ -191,6 +193,8 @@ class GANHistory:
     config: dict = field(default_factory=dict)
     grid: np.ndarray | None = None
     d_grid: np.ndarray | None = None
+    d_fake: np.ndarray | None = None
+    g_grad_norm: np.ndarray | None = None
 
     @property
     def final(self) -> np.ndarray:
@@ -203,17 +207,26 @@ def train_gan(data, *, steps: int = 2000, batch_size: int = 128, latent_dim: int
               betas=(0.5, 0.999), kind: str = "non_saturating", pack: int = 1,
               spectral_norm: bool = False, out_activation: str | None = None,
               snapshot_every: int = 100, n_snapshot: int = 512, grid=None, seed: int = 0,
-              d_hidden: int | None = None, return_models: bool = False):
-    """Train a GAN on the rows of ``data`` (N, d) with Adam; record samples as it learns.
+              d_hidden: int | None = None, d_warmup: int = 0, g_optimizer: str = "adam",
+              return_models: bool = False):
+    """Train a GAN on the rows of ``data`` (N, d); record samples as it learns.
 
     Every ``snapshot_every`` steps (and at step 0) the generator's output on one fixed noise
     batch of ``n_snapshot`` is stored, so the samples can be scrubbed through afterwards.
     With ``grid`` (g, d) also D's probability on those points. ``hidden`` is the width of
-    both networks unless ``d_hidden`` sets the discriminator's. Deterministic for a seed.
+    both networks unless ``d_hidden`` sets the discriminator's. D trains with Adam; G with
+    Adam or, ``g_optimizer="sgd"``, plain gradient steps (a step proportional to the
+    gradient, so a vanishing gradient shows). ``d_warmup`` > 0 first trains D alone for that
+    many steps against the untrained G, so D starts out ahead (confident); the step-0
+    snapshot is taken after the warm-up. Deterministic for a seed.
     Returns a ``GANHistory`` (and ``(G, D)`` too when ``return_models``).
     """
     if kind not in GENERATOR_LOSSES:
         raise ValueError(f"kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
+    if g_optimizer not in ("adam", "sgd"):
+        raise ValueError(f"g_optimizer must be 'adam' or 'sgd', got {g_optimizer!r}")
+    if d_warmup < 0:
+        raise ValueError(f"d_warmup must be >= 0, got {d_warmup}")
     if batch_size % pack:
         raise ValueError(f"batch_size={batch_size} must be a multiple of pack={pack}")
     set_determinism(seed)
@@ -225,7 +238,8 @@ def train_gan(data, *, steps: int = 2000, batch_size: int = 128, latent_dim: int
     d_hidden = hidden if d_hidden is None else d_hidden
     D = Discriminator(dim, d_hidden, n_hidden, pack, spectral_norm)
     # fused Adam: one kernel per step instead of a loop over tensors, ≈ 20 % faster here.
-    opt_g = torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas, fused=True)
+    opt_g = (torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas, fused=True)
+             if g_optimizer == "adam" else torch.optim.SGD(G.parameters(), lr=lr_g))
     opt_d = torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas, fused=True)
     gen = torch.Generator().manual_seed(seed)
     z_fixed = torch.randn(n_snapshot, latent_dim, generator=gen)
@@ -233,32 +247,48 @@ def train_gan(data, *, steps: int = 2000, batch_size: int = 128, latent_dim: int
     if grid_t is not None and pack != 1:
         raise ValueError("a discriminator grid is only recorded for pack=1")
 
-    steps_seen, snaps, d_grid = [], [], []
-    d_losses, g_losses = np.zeros(steps), np.zeros(steps)
+    steps_seen, snaps, d_grid, d_fake = [], [], [], []
+    d_losses, g_losses, g_norms = np.zeros(steps), np.zeros(steps), np.zeros(steps)
 
     def snapshot(step):
         with torch.no_grad():
             steps_seen.append(step)
-            snaps.append(G(z_fixed).numpy().copy())
+            fakes = G(z_fixed)
+            snaps.append(fakes.numpy().copy())
+            if n_snapshot % pack == 0:
+                d_fake.append(torch.sigmoid(D(fakes)).mean().item())
             if grid_t is not None:
                 d_grid.append(torch.sigmoid(D(grid_t)).numpy().copy())
 
-    start = time.perf_counter()
-    snapshot(0)
-    for step in range(1, steps + 1):
+    def batch():
         real = data_t[torch.randint(0, len(data_t), (batch_size,), generator=gen)]
-        z = torch.randn(batch_size, latent_dim, generator=gen)
+        return real, torch.randn(batch_size, latent_dim, generator=gen)
+
+    start = time.perf_counter()
+    for _ in range(d_warmup):              # D alone, against the untrained G
+        real, z = batch()
+        opt_d.zero_grad()
+        discriminator_loss(D(real), D(G(z).detach())).backward()
+        opt_d.step()
+    snapshot(0)
+    g_params = list(G.parameters())
+    for step in range(1, steps + 1):
+        real, z = batch()
         d_losses[step - 1], g_losses[step - 1] = train_step(G, D, opt_g, opt_d, real, z, kind)
+        g_norms[step - 1] = torch.linalg.vector_norm(
+            torch.stack([torch.linalg.vector_norm(p.grad) for p in g_params])).item()
         if step % snapshot_every == 0 or step == steps:
             snapshot(step)
     seconds = time.perf_counter() - start
     config = dict(steps=steps, batch_size=batch_size, latent_dim=latent_dim, hidden=hidden,
                   d_hidden=d_hidden,
                   n_hidden=n_hidden, lr_g=lr_g, lr_d=lr_d, kind=kind, pack=pack,
-                  spectral_norm=spectral_norm, seed=seed)
+                  spectral_norm=spectral_norm, seed=seed, d_warmup=d_warmup,
+                  g_optimizer=g_optimizer)
     history = GANHistory(np.array(steps_seen), np.stack(snaps), d_losses, g_losses, seconds,
                          config, None if grid is None else np.asarray(grid),
-                         np.stack(d_grid) if d_grid else None)
+                         np.stack(d_grid) if d_grid else None,
+                         np.array(d_fake) if d_fake else None, g_norms)
     return (history, G, D) if return_models else history
 
 

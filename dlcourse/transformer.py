@@ -54,7 +54,8 @@ class EncoderBlock(nn.Module):
 
 
 class TransformerEncoderModel(nn.Module):
-    """Embedding + positional encoding + encoder blocks + per-position classifier.
+    """Embedding (× sqrt(d_model)) + positional encoding + encoder blocks + per-position
+    classifier.
 
     ``forward(tokens (N, L) int64) -> logits (N, L, vocab)``; with
     ``return_attention=True`` also the attention weights (N, n_layers, n_heads, L, L).
@@ -66,6 +67,10 @@ class TransformerEncoderModel(nn.Module):
         self.vocab, self.length, self.d_model = vocab, length, d_model
         self.n_heads, self.n_layers = n_heads, n_layers
         self.embed = nn.Embedding(vocab, d_model)
+        # As in the paper: embeddings start small (std d_model^-1/2) and forward() multiplies
+        # them by sqrt(d_model), so a token's vector has entries of order 1, the scale of the
+        # positional encoding. torch's default (std 1) times sqrt(d_model) would drown it.
+        nn.init.normal_(self.embed.weight, std=d_model ** -0.5)
         pe = torch.from_numpy(positional_encoding(length, d_model, dtype=np.float32))
         self.register_buffer("pe", pe)
         self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, d_ff, dropout)

@@ -34,6 +34,7 @@ from dlcourse.stacking import (
     BlendingRegressor,
     StackingClassifier,
     StackingRegressor,
+    learner_importance,
     meta_features,
     out_of_fold_predict,
 )
@@ -341,13 +342,39 @@ def test_widget_toggles_learners_without_refitting_the_base_layer():
 
     X, y = load_iris(return_X_y=True)
     stack = StackingClassifier(_classifiers(), _final(), cv=3).fit(X[::2], y[::2])
-    scores = {n: e.score(X[1::2], y[1::2]) for n, e in stack.named_estimators_.items()}
-    widget = stacking_explorer(stack.train_meta_features_, y[::2], stack.transform(X[1::2]),
-                               y[1::2], stack.meta_columns_, scores)
+    oof = {n: np.mean(stack.train_meta_features_[:, s].argmax(1) == y[::2])
+           for n, s in stack.meta_columns_.items()}
+    widget = stacking_explorer(stack.train_meta_features_, y[::2], stack.meta_columns_, oof)
     boxes = widget.children[:-1]
     assert [b.description for b in boxes] == ["nb", "tree", "knn"]
     boxes[0].value = False  # refits only the meta-learner on the remaining columns
     boxes[1].value = False
-    with pytest.raises(ValueError, match="same columns"):
-        stacking_explorer(stack.train_meta_features_, y[::2], np.zeros((3, 2)), [0, 1, 2],
-                          stack.meta_columns_)
+    with pytest.raises(ValueError, match="same number of samples"):
+        stacking_explorer(stack.train_meta_features_, [0, 1, 2], stack.meta_columns_)
+    with pytest.raises(ValueError, match="selects no column"):
+        stacking_explorer(stack.train_meta_features_, y[::2], {"nb": slice(50, 60)})
+
+
+def test_learner_importance_finds_the_learner_the_meta_learner_uses():
+    X, y = load_iris(return_X_y=True)
+    leaky = StackingClassifier([("nb", GaussianNB()),
+                                ("tree", DecisionTreeClassifier(random_state=0))],
+                               _final(), cv="in_sample").fit(X, y)
+    imp = learner_importance(leaky.final_estimator_, leaky.train_meta_features_, y,
+                             leaky.meta_columns_, n_repeats=5)
+    # In sample the grown tree's probabilities are the labels: the meta-learner leans on it.
+    assert imp["tree"] > 0.3 and imp["tree"] > 3 * abs(imp["nb"]), imp
+    again = learner_importance(leaky.final_estimator_, leaky.train_meta_features_, y,
+                               leaky.meta_columns_, n_repeats=5)
+    assert again == imp                                      # seeded
+    ignored = LogisticRegression().fit(X[:, :2], y)
+    wide = np.hstack([X[:, :2], np.random.default_rng(0).normal(size=(150, 2))])
+
+    class FirstTwo:
+        def predict(self, Z):
+            return ignored.predict(Z[:, :2])
+
+    imp2 = learner_importance(FirstTwo(), wide, y, {"used": slice(0, 2), "unused": slice(2, 4)})
+    assert imp2["unused"] == 0.0 and imp2["used"] > 0.2, imp2
+    with pytest.raises(ValueError, match="one row per"):
+        learner_importance(ignored, X[:, :2], y[:10], {"a": slice(0, 1)})

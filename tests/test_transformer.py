@@ -37,6 +37,15 @@ def test_model_shapes_and_attention_rows():
         model(torch.zeros(2, 9, dtype=torch.long))
 
 
+def test_embedding_times_sqrt_d_model_has_the_scale_of_the_positional_encoding():
+    """As in the paper: embeddings start with std d_model^-1/2, forward() scales by sqrt(d)."""
+    torch.manual_seed(0)
+    model = TransformerEncoderModel(vocab=1000, length=8, d_model=64)
+    scaled = model.embed.weight.detach() * 64 ** 0.5
+    assert abs(scaled.std().item() - 1.0) < 0.05
+    assert 0.5 < scaled.pow(2).mean().sqrt().item() / model.pe.pow(2).mean().sqrt().item() < 2
+
+
 def test_transformer_learns_to_sort():
     """The chapter's configuration reaches >= 95% whole-sequence accuracy on held-out data."""
     torch.set_num_threads(1)

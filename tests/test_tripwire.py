@@ -313,3 +313,17 @@ def test_scipy_fft_multimethods_are_caught():
     fft_spec = Forbidden(task="write the DFT yourself", functions=("scipy.fft.fft",))
     with pytest.raises(SwitchedOffError, match="scipy.fft.fft"):
         _call(fft_spec, lambda x: scipy.fft.fft(x), np.ones(8))
+
+
+def test_a_decorated_function_is_switched_off_alone():
+    """sklearn wraps many functions in one decorator: forbidding one leaves the others."""
+    from sklearn.model_selection import cross_val_predict, train_test_split
+
+    spec = Forbidden(task="t", functions=("sklearn.model_selection.cross_val_predict",))
+    assert len(_call(spec, lambda: train_test_split([1, 2, 3, 4], test_size=0.5,
+                                                     random_state=0))) == 2
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = np.arange(20.0).reshape(10, 2), np.array([0, 1] * 5)
+    with pytest.raises(SwitchedOffError, match="cross_val_predict"):
+        _call(spec, lambda: cross_val_predict(LogisticRegression(), X, y, cv=2))

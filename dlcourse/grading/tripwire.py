@@ -102,6 +102,8 @@ def _python_function(obj):
             obj = obj.__func__
         elif isinstance(obj, types.MethodType):
             obj = obj.__func__
+        elif isinstance(obj, types.FunctionType) and hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__     # a decorator's wrapper is shared by many functions
         elif isinstance(obj, types.FunctionType):
             return obj
         elif hasattr(obj, "_implementation"):        # numpy's array-function dispatcher

@@ -1,4 +1,4 @@
-"""Widget for stacking: toggle base learners in and out and see the stack's test score."""
+"""Widget for stacking: toggle base learners in and out and see the stack's validation score."""
 
 from __future__ import annotations
 
@@ -7,49 +7,57 @@ import numpy as np
 from ..checks import as_float_array, check_same_length
 
 
-def stacking_explorer(meta_train, y_train, meta_test, y_test, columns: dict,
-                      base_scores: dict | None = None, C: float = 1.0):
+def stacking_explorer(meta_train, y_train, columns: dict, base_scores: dict | None = None,
+                      C: float = 1.0, cv: int = 5):
     """Checkboxes choose which base learners feed the meta-learner (logistic regression).
+
+    Every choice is scored on the training data only, by ``cv``-fold cross-validation of the
+    meta-learner on the out-of-fold meta-features: choosing learners is a model choice, and
+    the test set is not used for it.
 
     Parameters
     ----------
     meta_train : array (n_train, n_meta)
-        The meta-learner's training matrix (out-of-fold or validation predictions), e.g.
+        The meta-learner's training matrix of out-of-fold predictions, e.g.
         ``stack.train_meta_features_``.
     y_train : array (n_train,)
-    meta_test : array (n_test, n_meta)
-        The same columns for the test set, e.g. ``stack.transform(X_test)``.
-    y_test : array (n_test,)
     columns : dict name -> slice
         Which columns each base learner contributes (``stack.meta_columns_``).
     base_scores : dict name -> float, optional
-        Each base learner's own test accuracy, drawn beside the stack's.
+        Each base learner's own validation accuracy (e.g. out of fold), drawn beside the
+        stack's.
+    C : float
+        Inverse regularisation strength of the logistic meta-learner.
+    cv : int
+        Folds of the (stratified) cross-validation of the meta-learner.
 
     The base predictions are computed once, before the widget; a toggle only refits the
-    small meta-learner (milliseconds), and results are cached per selection.
+    small meta-learner ``cv`` times (milliseconds), and results are cached per selection.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
     from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     meta_train = as_float_array(meta_train, "meta_train", ndim=2, shape_hint="(n_train, n_meta)")
-    meta_test = as_float_array(meta_test, "meta_test", ndim=2, shape_hint="(n_test, n_meta)")
-    y_train, y_test = np.asarray(y_train), np.asarray(y_test)
+    y_train = np.asarray(y_train)
     check_same_length(meta_train, y_train, "meta_train", "y_train")
-    check_same_length(meta_test, y_test, "meta_test", "y_test")
-    if meta_train.shape[1] != meta_test.shape[1]:
-        raise ValueError(f"meta_train and meta_test must have the same columns, got "
-                         f"{meta_train.shape[1]} and {meta_test.shape[1]}")
     names = list(columns)
+    for name in names:
+        if len(np.arange(meta_train.shape[1])[columns[name]]) == 0:
+            raise ValueError(f"columns[{name!r}] selects no column of meta_train, which has "
+                             f"{meta_train.shape[1]} columns")
     base_scores = dict(base_scores or {})
+    folds = StratifiedKFold(cv, shuffle=True, random_state=0)
     cache: dict[frozenset, float] = {}
 
     def stack_score(selected: frozenset) -> float:
         if selected not in cache:
             idx = np.concatenate([np.arange(meta_train.shape[1])[columns[n]] for n in names
                                   if n in selected])
-            meta = LogisticRegression(C=C, max_iter=2000).fit(meta_train[:, idx], y_train)
-            cache[selected] = float(meta.score(meta_test[:, idx], y_test))
+            meta = LogisticRegression(C=C, max_iter=2000)
+            cache[selected] = float(cross_val_score(meta, meta_train[:, idx], y_train,
+                                                    cv=folds).mean())
         return cache[selected]
 
     def draw(**chosen):
@@ -70,7 +78,7 @@ def stacking_explorer(meta_train, y_train, meta_test, y_test, columns: dict,
             if np.isfinite(value):
                 ax.text(value, i, f" {value:.1%}", va="center", fontsize=9)
         ax.set_xlim(0, 1.12)
-        ax.set_xlabel("test accuracy")
+        ax.set_xlabel("validation accuracy (training set, out of fold / cross-validated)")
         ax.set_title(title)
         ax.invert_yaxis()
         plt.show()
