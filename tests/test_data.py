@@ -197,6 +197,32 @@ def test_augment_images_is_seeded_and_accepts_flat_images(digits):
         shift_images(X, 1, 0)
 
 
+def test_scaling_zooms_about_the_centre_and_leaves_other_draws_alone(digits):
+    from dlcourse.data.augment import scale_images
+
+    image = np.zeros((1, 9, 9))
+    image[0, 4, 4], image[0, 4, 6] = 1.0, 1.0          # the centre and a dot 2 px to its right
+
+    class Fixed(np.random.Generator):  # uniform(low, high) always returns high: zoom by 1.5
+        def uniform(self, low, high, size=None):
+            return np.full(size, high)
+
+    zoomed = scale_images(image, 0.5, Fixed(np.random.PCG64(0)))
+    assert zoomed[0, 4, 4] == 1.0, "the centre stays where it is"
+    assert zoomed[0, 4, 7] == 1.0 and zoomed[0, 4, 6] < 1.0, "2 px from the centre -> 3 px"
+    X = digits[0][:100]
+    mild = scale_images(X, 0.1, np.random.default_rng(0), image_shape=(8, 8))
+    assert mild.shape == X.shape and mild.dtype == X.dtype and not np.allclose(mild, X)
+    assert np.array_equal(scale_images(X, 0.0, 0, image_shape=(8, 8)), X)
+    with pytest.raises(ValueError, match="max_scale"):
+        scale_images(X, 1.0, 0, image_shape=(8, 8))
+    plain = augment_images(X, np.random.default_rng(5), image_shape=(8, 8))
+    assert np.array_equal(plain, augment_images(X, np.random.default_rng(5), max_scale=0.0,
+                                                image_shape=(8, 8)))
+    scaled = image_augmenter((8, 8), max_scale=0.1)(X, np.random.default_rng(5))
+    assert scaled.shape == X.shape and not np.allclose(scaled, plain)
+
+
 # ----------------------------------------------------------------------------- mini-batches
 
 def test_minibatches_cover_every_sample_once_per_epoch():
@@ -268,6 +294,22 @@ def test_signals_spectrum_peaks_at_the_tone():
     t = np.arange(64) / 64
     a, b = np.sin(2 * np.pi * 5 * t), np.sin(2 * np.pi * 5 * t + 1.0)
     assert np.allclose(magnitude_spectrum(np.stack([a, b]))[0], magnitude_spectrum(b[None])[0])
+
+
+def test_band_energies_sum_the_squared_spectrum_per_band():
+    from dlcourse.data import magnitude_spectrum
+    from dlcourse.data.domains import band_energies
+
+    t = np.arange(64) / 64
+    X = np.stack([1 + np.sin(2 * np.pi * 4 * t), 2 * np.sin(2 * np.pi * 20 * t + 0.7)])
+    assert np.allclose(band_energies(X, [0, 4, 8, 33]), [[1, 0.25, 0], [0, 0, 1]])
+    r = np.random.default_rng(0).standard_normal((3, 51))
+    S = magnitude_spectrum(r) ** 2
+    assert np.allclose(band_energies(r, [2, 5, 26]), np.stack(
+        [S[:, 2:5].sum(axis=1), S[:, 5:26].sum(axis=1)], axis=1))
+    for bad in ([3, 3, 5], [0, 27], [0.0, 2.0], [4]):
+        with pytest.raises(ValueError, match="edges must be increasing integers"):
+            band_energies(r, bad)
 
 
 def test_click_log_and_one_hot():

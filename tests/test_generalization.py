@@ -5,6 +5,7 @@ import pytest
 
 from dlcourse.generalization import (
     fit_polynomial,
+    kfold_cv_errors,
     make_sine_data,
     polynomial_features,
     predict_polynomial,
@@ -31,6 +32,25 @@ def test_underfitting_and_overfitting_are_measured():
     assert train12 < train3 and test12 > 3 * test3, "degree 12 on 15 points overfits"
     # more data tames the same capacity
     assert train_test_errors(12, n_train=200)[1] < 0.1
+
+
+def test_kfold_cv_errors_hold_out_every_fold_once():
+    x, y = make_sine_data(23, noise=0.2, seed=4)
+    errors = kfold_cv_errors(x, y, max_degree=9, k=4)
+    assert errors.shape == (10,)
+    fold = np.arange(23) % 4
+    held = fold == 2
+    coef = fit_polynomial(x[~held], y[~held], 3)
+    one = np.mean((predict_polynomial(coef, x[held]) - y[held]) ** 2)
+    parts = [np.mean((predict_polynomial(fit_polynomial(x[fold != j], y[fold != j], 3),
+                                         x[fold == j]) - y[fold == j]) ** 2) for j in range(4)]
+    assert np.isclose(errors[3], np.mean(parts)) and one in parts
+    assert 2 <= int(np.argmin(errors)) <= 7, "a sine is best fitted by a middle degree"
+    assert errors[9] > errors[int(np.argmin(errors))], "high degrees overfit 17 points"
+    line = np.linspace(0, 1, 12)
+    assert int(np.argmin(kfold_cv_errors(line, 3 * line - 1, 5, k=3))) == 1
+    with pytest.raises(ValueError, match="k must be between 2"):
+        kfold_cv_errors(x, y, 3, k=1)
 
 
 def test_data_is_deterministic():

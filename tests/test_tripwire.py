@@ -327,3 +327,11 @@ def test_a_decorated_function_is_switched_off_alone():
     X, y = np.arange(20.0).reshape(10, 2), np.array([0, 1] * 5)
     with pytest.raises(SwitchedOffError, match="cross_val_predict"):
         _call(spec, lambda: cross_val_predict(LogisticRegression(), X, y, cv=2))
+
+
+def test_a_numpy_c_function_is_caught_with_the_right_message():
+    spec = Forbidden(task="count yourself", functions=("numpy.bincount",))
+    with pytest.raises(SwitchedOffError) as info:
+        _call(spec, lambda x: np.bincount(x), np.array([1, 1, 2]))
+    assert "numpy.bincount" in str(info.value) and "setprofile" not in str(info.value)
+    assert list(np.bincount(np.array([1, 1, 2]))) == [0, 2, 1]

@@ -2,8 +2,8 @@
 
 Each image gets its own random transformation, drawn from ``rng``; all of them are applied
 at once (fancy indexing for shifts, one ``scipy.ndimage.map_coordinates`` call for
-rotations), with no Python loop over images or pixels. Pixels moved in from outside the
-image are 0 (background). dtype and shape are kept.
+rotations and one for scaling), with no Python loop over images or pixels. Pixels moved in
+from outside the image are 0 (background). dtype and shape are kept.
 
 Functions also accept flattened images (n, h*w) when ``image_shape=(h, w)`` is given, which
 is how the digits are fed to an MLP.
@@ -82,6 +82,32 @@ def rotate_images(X, max_degrees: float, rng, *, image_shape=None, order: int = 
     return out.astype(images.dtype, copy=False).reshape(shape)
 
 
+def scale_images(X, max_scale: float, rng, *, image_shape=None, order: int = 1):
+    """Zoom each image about its centre by a random factor in [1 - max_scale, 1 + max_scale]
+    (bilinear interpolation, ``order=1``); returns the same shape and dtype.
+
+    A factor above 1 enlarges the digit (its border is cut off), below 1 shrinks it (the new
+    border is background). ``max_scale=0.1`` is a mild ±10 %, which 8×8 digits survive."""
+    from scipy.ndimage import map_coordinates
+
+    images, shape = _as_images(X, image_shape)
+    if not 0 <= max_scale < 1:
+        raise ValueError(f"max_scale must be in [0, 1), got {max_scale!r}")
+    if max_scale == 0:
+        return images.reshape(shape).copy()
+    rng = _rng(rng)
+    n, h, w = images.shape
+    factor = rng.uniform(1 - max_scale, 1 + max_scale, size=n)[:, None, None]
+    cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
+    # Inverse mapping: output pixel (r, c) reads the input at the point scaled back.
+    src_r = (np.arange(h, dtype=np.float64)[None, :, None] - cy) / factor + cy
+    src_c = (np.arange(w, dtype=np.float64)[None, None, :] - cx) / factor + cx
+    idx = np.broadcast_to(np.arange(n, dtype=np.float64)[:, None, None], (n, h, w))
+    coords = np.stack([idx, *np.broadcast_arrays(src_r, src_c)])    # (3, n, h, w)
+    out = map_coordinates(images, coords, order=order, mode="grid-constant", cval=0.0)
+    return out.astype(images.dtype, copy=False).reshape(shape)
+
+
 def add_noise(X, std: float, rng, *, clip=None):
     """Add Gaussian noise N(0, std²) to every pixel; ``clip=(low, high)`` clips the result.
     Works for any shape; keeps the dtype."""
@@ -95,10 +121,13 @@ def add_noise(X, std: float, rng, *, clip=None):
 
 
 def augment_images(X, rng, max_shift: int = 1, max_degrees: float = 10, noise_std: float = 0.0,
-                   *, image_shape=None, clip=None):
-    """Random rotation, then shift, then noise: a fresh variant of every image in the batch."""
+                   *, max_scale: float = 0.0, image_shape=None, clip=None):
+    """Random rotation, then scaling (if ``max_scale`` > 0), then shift, then noise: a fresh
+    variant of every image in the batch."""
     rng = _rng(rng)
     out = rotate_images(X, max_degrees, rng, image_shape=image_shape)
+    if max_scale > 0:       # no random draw otherwise: the other transforms stay as they were
+        out = scale_images(out, max_scale, rng, image_shape=image_shape)
     out = shift_images(out, max_shift, rng, image_shape=image_shape)
     if noise_std > 0:
         out = add_noise(out, noise_std, rng, clip=clip)
@@ -108,13 +137,15 @@ def augment_images(X, rng, max_shift: int = 1, max_degrees: float = 10, noise_st
 
 
 def image_augmenter(image_shape, max_shift: int = 1, max_degrees: float = 10,
-                    noise_std: float = 0.0, clip=None):
+                    noise_std: float = 0.0, clip=None, max_scale: float = 0.0):
     """A callable ``(X_batch, rng) -> X_batch`` for ``dlcourse.training.train(augment=...)``
     that augments flattened images of ``image_shape``."""
     def augment(X, rng):
         return augment_images(X, rng, max_shift=max_shift, max_degrees=max_degrees,
-                              noise_std=noise_std, image_shape=image_shape, clip=clip)
+                              noise_std=noise_std, max_scale=max_scale,
+                              image_shape=image_shape, clip=clip)
 
     augment.__doc__ = (f"augment_images(shift ≤ {max_shift}, rotation ≤ {max_degrees}°, "
-                       f"noise {noise_std}) on images of shape {tuple(image_shape)}")
+                       f"scale ±{max_scale:.0%}, noise {noise_std}) on images of shape "
+                       f"{tuple(image_shape)}")
     return augment

@@ -161,9 +161,31 @@ def make_signals(n: int = 600, length: int = 128, noise: float = 0.8, seed: int 
 def magnitude_spectrum(X) -> np.ndarray:
     """``(n, L)`` signals -> ``(n, L//2 + 1)`` amplitude of each frequency, |rfft| / L.
 
-    The phase is dropped, so a tone gives the same features wherever it starts."""
+    The phase is dropped, so a tone of a whole number of cycles per clip gives the same
+    features wherever it starts. A tone of k + 1/2 cycles leaks into the neighbouring bins
+    (spectral leakage, 频谱泄漏), and how it spreads there depends on the phase."""
     X = as_float_array(X, "X", ndim=2, shape_hint="(n_signals, length)")
     return np.abs(np.fft.rfft(X, axis=1)) / X.shape[1]
+
+
+def band_energies(X, edges) -> np.ndarray:
+    """Energy (频带能量) of each clip in frequency bands: ``(n, L)`` -> ``(n, len(edges) - 1)``.
+
+    With ``A = magnitude_spectrum(X)`` (bin k = k cycles per clip), band b is the sum of
+    ``A[:, k] ** 2`` over the bins ``edges[b] <= k < edges[b + 1]``. ``edges`` are increasing
+    integers from 0 to ``L // 2 + 1``. Summing a band makes the feature nearly independent of
+    where inside the band a tone lies, and of how leakage spreads it over neighbouring bins.
+    """
+    A = magnitude_spectrum(X)
+    edges = np.asarray(edges)
+    if (edges.ndim != 1 or edges.size < 2 or not np.issubdtype(edges.dtype, np.integer)
+            or np.any(np.diff(edges) <= 0) or edges[0] < 0 or edges[-1] > A.shape[1]):
+        raise ValueError(f"edges must be increasing integers in 0..{A.shape[1]} (the "
+                         f"{A.shape[1]} frequency bins), at least two of them; got "
+                         f"{edges.tolist()}")
+    power = A**2
+    bands = zip(edges[:-1], edges[1:], strict=True)
+    return np.stack([power[:, a:b].sum(axis=1) for a, b in bands], axis=1)
 
 
 # --------------------------------------------------------------------------- click logs

@@ -224,8 +224,10 @@ class _Watch:
         for obj, dotted, task in self.targets.other:
             stand_in = _stand_in(obj, lambda d=dotted, t=task: self.record(
                 (d, t), sys._getframe(2)))
+            own = {id(cell) for cell in stand_in.__closure__ or ()}
             for referrer in gc.get_referrers(obj):
-                self.swapped.extend(_replace_in(referrer, obj, stand_in))
+                if id(referrer) not in own:       # the stand-in itself must reach obj
+                    self.swapped.extend(_replace_in(referrer, obj, stand_in))
 
 
 def _stand_in(obj, on_call):

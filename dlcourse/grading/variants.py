@@ -171,6 +171,7 @@ def _run(client, index: int, source: str, like=None) -> str:
     cell = copy.deepcopy(like) if like is not None else nbformat.v4.new_code_cell()
     cell.source = source
     cell.outputs = []
+    client.nb.cells[index] = cell       # where nbclient looks for it (display updates)
     client.execute_cell(cell, index, store_history=False)
     return _error(cell)
 
