@@ -34,7 +34,8 @@ class Neuron(Module):
     ----------
     params : {"w": (d,), "b": ()}
     loss_history_ : list of float
-        Training loss after each epoch of :meth:`fit`.
+        Training loss recorded by :meth:`fit` *before* each update: the first entry is the
+        loss of the starting weights, the last one is measured before the final step.
     """
 
     def __init__(self, n_inputs: int, activation: str = "sigmoid", seed: int = 0,
@@ -112,7 +113,10 @@ class Neuron(Module):
         return value
 
     def fit(self, X, y, lr: float = 0.5, epochs: int = 200, loss: str = "auto"):
-        """Full-batch gradient descent (梯度下降): w <- w - lr * dLoss/dw, same for b."""
+        """Full-batch gradient descent (梯度下降): w <- w - lr * dLoss/dw, same for b.
+
+        Each of the ``epochs`` updates first records the loss in ``loss_history_``, then steps.
+        """
         check_positive(lr, "lr")
         check_positive(epochs, "epochs", integer=True)
         self.loss_history_ = []

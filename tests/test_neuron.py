@@ -123,3 +123,13 @@ def test_bce_with_logits_is_stable_and_equals_bce():
     assert np.isclose(binary_cross_entropy_with_logits(z[small], y[small])[0], ref)
     with pytest.raises(ValueError, match="same shape"):
         mse(np.ones(3), np.ones(4))
+
+
+def test_fit_records_the_loss_before_each_update():
+    X, y = make_linearly_separable(n_samples=50, margin=0.5, seed=1)
+    neuron = Neuron(2, "sigmoid", seed=0)
+    first = neuron.loss_and_backward(X, y)
+    neuron.fit(X, y, lr=0.5, epochs=3)
+    assert len(neuron.loss_history_) == 3
+    assert neuron.loss_history_[0] == first
+    assert neuron.loss_history_[-1] > neuron.loss_and_backward(X, y)
