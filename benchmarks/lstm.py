@@ -1,11 +1,14 @@
 """numpy LSTM forward+backward over a sequence vs torch.nn.LSTM on the CPU (float32).
 
-Batch 32, T = 50, input 32, hidden 128 (the issue's setting); target numpy/torch ≤ 2.0.
+Batch 32, T = 50, input 32, hidden 128; target numpy/torch ≤ 1.0 with one thread (issue 17).
 Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
-dx and every weight gradient. Also reports the tanh RNN and a 2-layer LSTM. Two tables:
-the default thread count of both libraries (2 here), and both limited to one thread, in wall
-time and in process CPU time (the steadiest on a shared machine: it does not count the time
-spent waiting for a core that other jobs hold).
+dx and every weight gradient. The numpy LSTM rows run the tuned time loops of
+:mod:`dlcourse.lstm_fused` (what ``dlcourse.rnn.LSTM`` uses); the row "LSTM, dlcourse.rnn as
+installed" runs the layer class itself, for comparison while it still has its own loops.
+Also reports the tanh RNN and a 2-layer LSTM. Three tables: the default thread count of both
+libraries (2 here), and both limited to one thread, in wall time and in process CPU time
+(the steadiest on a shared machine: it does not count the time spent waiting for a core
+that other jobs hold).
 
     python benchmarks/lstm.py
 """
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import time
 
+import harness
 import numpy as np
 import torch
-from harness import report, settle
+from harness import report
 
+from dlcourse.lstm_fused import lstm_backward, lstm_forward
 from dlcourse.rnn import LSTM, RNN
 
 T, N, D, H = 50, 32, 32, 128
@@ -27,6 +32,18 @@ def numpy_step(model, x, dout):
     def run():
         out, cache = model.forward(x, training=True)
         model.backward(dout, cache)
+    return run
+
+
+def fused_lstm_step(model, x, dout):
+    """The tuned LSTM loops on the model's weights (zero initial states, time-first)."""
+    zeros = np.zeros((model.num_layers, x.shape[1], model.hidden_size), dtype=model.dtype)
+
+    def run():
+        out, caches = lstm_forward(x, zeros, zeros, model.params, model.num_layers)
+        dx, grads, dh0, dc0 = lstm_backward(dout, caches)
+        for name, grad in grads.items():
+            model.grads[name][...] = grad
     return run
 
 
@@ -50,15 +67,7 @@ def interleaved_medians(fn_a, fn_b, repeats: int = 9, warmup: int = 2, clock=tim
     ``time.process_time`` (CPU time of the process): with one thread per library that
     ignores the time spent waiting for a core that other jobs hold.
     """
-    times_a, times_b = [], []
-    for r in range(warmup + repeats):
-        for fn, times in ((fn_a, times_a), (fn_b, times_b)):
-            settle()
-            start = clock()
-            fn()
-            if r >= warmup:
-                times.append(clock() - start)
-    return float(np.median(times_a)), float(np.median(times_b))
+    return tuple(harness.interleaved_medians([fn_a, fn_b], repeats, warmup, clock, pause=0.2))
 
 
 def run_table(repeats: int, threads: int, clock=time.perf_counter) -> None:
@@ -70,11 +79,13 @@ def run_table(repeats: int, threads: int, clock=time.perf_counter) -> None:
     rows = []
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
-        for name, model in [(f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H)),
-                            ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2)),
-                            ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H))]:
+        for name, model, step in [
+                (f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H), fused_lstm_step),
+                ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2), fused_lstm_step),
+                ("LSTM, dlcourse.rnn as installed", LSTM(D, H), numpy_step),
+                ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H), numpy_step)]:
             twin = model.to_torch()
-            t_np, t_torch = interleaved_medians(numpy_step(model, x, dout),
+            t_np, t_torch = interleaved_medians(step(model, x, dout),
                                                 torch_step(twin, x, dout), repeats,
                                                 clock=clock)
             rows.append((name, t_np, t_torch))

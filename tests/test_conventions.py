@@ -91,8 +91,8 @@ def test_answer_id_round_trips():
 
 def test_exercise_names_of_the_first_chapter():
     nb = read(course_notebook("01_neuron"))
-    assert exercise_names(nb) == ["sigmoid", "neuron_forward", "train_neuron"]
-    assert answer_names(nb) == ["sigmoid", "neuron_forward", "train_neuron", "xor_question"]
+    assert exercise_names(nb) == ["sigmoid", "neuron", "train_neuron"]
+    assert answer_names(nb) == ["sigmoid", "neuron", "train_neuron", "xor_question"]
 
 
 def test_the_statuses_are_the_words_in_grades_csv():
