@@ -182,7 +182,7 @@ def test_student_notebook_in_jupyterlab(lab):
         }""", sigmoid_answer)
         _wait_idle(page)
         passed = outputs_of("test_sigmoid")
-        assert "my_sigmoid: values, shape and stability OK" in passed, passed
+        assert "my_sigmoid: values, shape, stability and dtype OK" in passed, passed
         assert "NotImplementedError" not in passed
         assert "my_sigmoid_grad OK" in outputs_of("test_sigmoid_grad")
         # Run All stops at the first error, as in any Jupyter; run on from here and the
