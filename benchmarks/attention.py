@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from harness import median_time, report, settle
 
-from dlcourse.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from dlcourse.models.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
 
 N, L, E, H = 32, 32, 64, 4
 

@@ -3,7 +3,7 @@
     python benchmarks/conv.py [--repeats 9] [--threads N] [--clock wall|cpu] [--path tuned|layer]
 
 Prints, per layer shape, the median time of one numpy step (forward then backward of the
-tuned convolution of :mod:`dlcourse.conv_gemm`, the path ``Conv2D`` uses) and of one torch
+tuned convolution of :mod:`dlcourse.models.conv_gemm`, the path ``Conv2D`` uses) and of one torch
 step (``F.conv2d`` then ``backward`` with x, W and b requiring gradients), float32, both
 measured in this run with the BLAS threads settled in between; the ratio numpy/torch
 (targets: ≤ 1.0 on the first two rows, ≤ 1.5 on the wide layer); the numpy step's rate in
@@ -15,8 +15,8 @@ shared with other jobs, 1 thread each gives steadier ratios than the default 2, 
 worker threads stall when the cores are busy. ``--clock cpu`` times with the process's CPU
 time instead of the wall clock (one thread only: it leaves out the time spent waiting for a
 core that other jobs hold, which a loaded machine adds to both sides unevenly).
-``--path layer`` times ``dlcourse.cnn.Conv2D`` as installed instead of the tuned path (the
-two are the same once Conv2D uses :mod:`dlcourse.conv_gemm`). The BLAS kernel is chosen by
+``--path layer`` times ``dlcourse.models.cnn.Conv2D`` as installed instead of the tuned path (the
+two are the same once Conv2D uses :mod:`dlcourse.models.conv_gemm`). The BLAS kernel is chosen by
 OpenBLAS (``OPENBLAS_CORETYPE`` overrides it for one run: set it on the command line only);
 the header names the one in use.
 """
@@ -34,8 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import gemm_peak_gflops, median_time, report, settle  # noqa: E402
 
-from dlcourse.cnn import Conv2D, conv2d_naive  # noqa: E402
-from dlcourse.conv_gemm import ConvWorkspace  # noqa: E402
+from dlcourse.models.cnn import Conv2D, conv2d_naive  # noqa: E402
+from dlcourse.models.conv_gemm import ConvWorkspace  # noqa: E402
 
 # (label, N, C_in, C_out, H=W, k, padding)
 CASES = [
@@ -100,7 +100,7 @@ def main(argv=None) -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall clock (default) or process CPU time (with --threads 1)")
     parser.add_argument("--path", choices=("tuned", "layer"), default="tuned",
-                        help="tuned: dlcourse.conv_gemm (default); layer: dlcourse.cnn.Conv2D "
+                        help="tuned: dlcourse.models.conv_gemm (default); layer: dlcourse.models.cnn.Conv2D "
                              "as installed, for before/after comparisons")
     args = parser.parse_args(argv)
     step_of = numpy_step if args.path == "tuned" else layer_step

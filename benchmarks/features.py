@@ -1,4 +1,4 @@
-"""Handcrafted features (dlcourse.features) against the reference libraries, same run.
+"""Handcrafted features (dlcourse.shallow.features) against the reference libraries, same run.
 
 Each row times the course's implementation and a reference on the same input (medians after
 warm-up, BLAS threads settled in between) and prints their ratio (course / reference):
@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import median_time, report, settle  # noqa: E402
 
-from dlcourse import features as F  # noqa: E402
 from dlcourse.data import make_vowel_dataset  # noqa: E402
+from dlcourse.shallow import features as F  # noqa: E402
 
 RATE = 8000.0
 

@@ -3,7 +3,7 @@
 Batch 32, T = 50, input 32, hidden 128; target numpy/torch ≤ 1.0 with one thread (issue 17).
 Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
 dx and every weight gradient. The numpy LSTM rows run the tuned time loops of
-:mod:`dlcourse.lstm_fused` (what ``dlcourse.rnn.LSTM`` uses); the row "LSTM, dlcourse.rnn as
+:mod:`dlcourse.models.lstm_fused` (what ``dlcourse.models.rnn.LSTM`` uses); the row "LSTM, dlcourse.models.rnn as
 installed" runs the layer class itself, for comparison while it still has its own loops.
 Also reports the tanh RNN and a 2-layer LSTM. Three tables: the default thread count of both
 libraries (2 here), and both limited to one thread, in wall time and in process CPU time
@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from harness import report
 
-from dlcourse.lstm_fused import lstm_backward, lstm_forward
-from dlcourse.rnn import LSTM, RNN
+from dlcourse.models.lstm_fused import lstm_backward, lstm_forward
+from dlcourse.models.rnn import LSTM, RNN
 
 T, N, D, H = 50, 32, 32, 128
 
@@ -82,7 +82,7 @@ def run_table(repeats: int, threads: int, clock=time.perf_counter) -> None:
         for name, model, step in [
                 (f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H), fused_lstm_step),
                 ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2), fused_lstm_step),
-                ("LSTM, dlcourse.rnn as installed", LSTM(D, H), numpy_step),
+                ("LSTM, dlcourse.models.rnn as installed", LSTM(D, H), numpy_step),
                 ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H), numpy_step)]:
             twin = model.to_torch()
             t_np, t_torch = interleaved_medians(step(model, x, dout),

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import settle  # noqa: E402
 
-from dlcourse.layers import MLP  # noqa: E402
-from dlcourse.losses import softmax_cross_entropy  # noqa: E402
-from dlcourse.optim import SGD  # noqa: E402
+from dlcourse.core.layers import MLP  # noqa: E402
+from dlcourse.core.losses import softmax_cross_entropy  # noqa: E402
+from dlcourse.core.optim import SGD  # noqa: E402
 
 SIZES = [  # (layer sizes, batch)
     ([64, 128, 128, 10], 64),

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from dlcourse.activations import ACTIVATIONS, get_activation, sigmoid
-from dlcourse.gradcheck import relative_error
+from dlcourse.core.activations import ACTIVATIONS, get_activation, sigmoid
+from dlcourse.core.gradcheck import relative_error
 
 NAMES = sorted(ACTIVATIONS)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from dlcourse.architecture import (
+from dlcourse.core.layers import MLP
+from dlcourse.studies.architecture import (
     count_parameters,
     depth_width_experiment,
     mlp_from_weights,
@@ -12,7 +13,6 @@ from dlcourse.architecture import (
     tent_map,
     width_for_budget,
 )
-from dlcourse.layers import MLP
 
 
 def test_count_parameters_matches_the_model():

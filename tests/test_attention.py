@@ -5,15 +5,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dlcourse.attention import (
+from dlcourse.core.gradcheck import FLOAT64_TOLERANCE, check_module_gradients, relative_error
+from dlcourse.models.attention import (
     MultiHeadAttention,
     causal_mask,
     positional_encoding,
     scaled_dot_product_attention,
     softmax,
 )
-from dlcourse.gradcheck import FLOAT64_TOLERANCE, check_module_gradients, relative_error
-from dlcourse.twins.attention import torch_mha_mask
+from dlcourse.torch.attention import torch_mha_mask
 
 
 def _t(a):

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.autograd import Tensor, unbroadcast
-from dlcourse.gradcheck import FLOAT64_TOLERANCE, numerical_gradient, relative_error
+from dlcourse.core.autograd import Tensor, unbroadcast
+from dlcourse.core.gradcheck import FLOAT64_TOLERANCE, numerical_gradient, relative_error
 
 
 def _both(fn, arrays):

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from dlcourse.cnn import (
+from dlcourse.core.gradcheck import (
+    FLOAT64_TOLERANCE,
+    check_module_gradients,
+    numerical_gradient_of_output,
+    relative_error,
+    torch_gradients,
+)
+from dlcourse.models.cnn import (
     AvgPool2D,
     BatchNorm2D,
     Conv2D,
@@ -12,13 +19,6 @@ from dlcourse.cnn import (
     conv2d_naive,
     conv_output_size,
     im2col,
-)
-from dlcourse.gradcheck import (
-    FLOAT64_TOLERANCE,
-    check_module_gradients,
-    numerical_gradient_of_output,
-    relative_error,
-    torch_gradients,
 )
 
 # (stride, padding, dilation)
@@ -197,7 +197,7 @@ def test_batchnorm_training_gradients_and_torch(rng):
 
 def test_twins_match_in_float32(rng):
     torch = pytest.importorskip("torch")
-    from dlcourse.twins.cnn import cnn_to_torch
+    from dlcourse.torch.cnn import cnn_to_torch
 
     layers = [Conv2D(1, 4, 3, padding=1, seed=2), MaxPool2D(2),
               Conv2D(4, 6, 3, stride=1, dilation=2, seed=3), AvgPool2D(2), Flatten()]
@@ -259,7 +259,7 @@ def test_init_scales_and_repr():
 
 def test_small_cnn_shapes_and_twin(rng):
     torch = pytest.importorskip("torch")
-    from dlcourse.cnn import CNN, small_cnn
+    from dlcourse.models.cnn import CNN, small_cnn
 
     model = small_cnn(channels=(4, 8), seed=1)
     assert isinstance(model, CNN)
@@ -278,7 +278,7 @@ def test_small_cnn_shapes_and_twin(rng):
 
 
 def test_functional_conv2d_equals_naive(rng):
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     x = rng.standard_normal((2, 3, 7, 7))
     W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
@@ -320,7 +320,7 @@ def test_image_grid_tiles_and_scales():
 
 def test_plain_sequential_of_cnn_layers_has_a_twin_and_skips_dx():
     torch = pytest.importorskip("torch")
-    from dlcourse.layers import Dense, ReLU, Sequential
+    from dlcourse.core.layers import Dense, ReLU, Sequential
 
     model = Sequential(Conv2D(1, 4, 3, padding=1, dtype=np.float64), ReLU(), MaxPool2D(2),
                        Flatten(), Dense(4 * 4 * 4, 10, dtype=np.float64))

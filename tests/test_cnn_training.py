@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from dlcourse.cnn import small_cnn
+from dlcourse.core.optim import Adam
+from dlcourse.core.schedules import CosineLR
+from dlcourse.core.training import evaluate, train
 from dlcourse.data import load_digits_data, train_val_test_split
-from dlcourse.optim import Adam
-from dlcourse.schedules import CosineLR
-from dlcourse.training import evaluate, train
+from dlcourse.models.cnn import small_cnn
 
 # The recipe of chapter 07_cnn. Measured for model seeds 0-5, with OpenBLAS's Haswell and
 # SandyBridge kernels: test 98.15-99.26 % (2-5 of 270 wrong), validation 98.15-99.26 %. The

@@ -1,4 +1,4 @@
-"""The tuned convolution (dlcourse.conv_gemm) == the naive loops == the readable im2col == torch.
+"""The tuned convolution (dlcourse.models.conv_gemm) == the naive loops == the readable im2col == torch.
 
 Float64 for finite differences and exact comparisons, float32 for the dtype and the 1e-5
 agreement Conv2D promises. Seeded and deterministic; no timing here (benchmarks/conv.py).
@@ -9,14 +9,14 @@ import warnings
 import numpy as np
 import pytest
 
-from dlcourse.cnn import conv2d, conv2d_naive, im2col
-from dlcourse.conv_gemm import ConvGeometry, ConvWorkspace
-from dlcourse.gradcheck import (
+from dlcourse.core.gradcheck import (
     FLOAT64_TOLERANCE,
     numerical_gradient_of_output,
     relative_error,
     torch_gradients,
 )
+from dlcourse.models.cnn import conv2d, conv2d_naive, im2col
+from dlcourse.models.conv_gemm import ConvGeometry, ConvWorkspace
 
 # (stride, padding, dilation): the cases of test_cnn.py, plus padding wider than the filter's
 # reach (the output is then wider than the input plus one padding column)
@@ -246,7 +246,7 @@ def test_default_chunks_follow_the_blas_thread_count(rng):
     """L2-sized chunks with one BLAS thread, the whole batch with several; same numbers."""
     from threadpoolctl import threadpool_limits
 
-    from dlcourse.conv_gemm import CHUNK_BYTES, blas_threads
+    from dlcourse.models.conv_gemm import CHUNK_BYTES, blas_threads
 
     x, W, b = _problem(rng, N=40, C=8, C_out=4, H=16, W=16, dtype=np.float32)
     results = {}

@@ -1,4 +1,4 @@
-"""Handcrafted features (dlcourse.features), synthetic audio, the GMM classifier and the
+"""Handcrafted features (dlcourse.shallow.features), synthetic audio, the GMM classifier and the
 learning-curve helper: checked against numpy.fft, scipy.fft and direct linear solves."""
 
 import numpy as np
@@ -7,7 +7,6 @@ import scipy.fft
 from scipy.linalg import solve_toeplitz
 from scipy.signal import lfilter
 
-from dlcourse import features as F
 from dlcourse.data import (
     VOWEL_FORMANTS,
     make_chirp,
@@ -16,8 +15,9 @@ from dlcourse.data import (
     make_vowel,
     make_vowel_dataset,
 )
-from dlcourse.gmm import GaussianMixtureClassifier
-from dlcourse.learning_curves import learning_curve, stratified_order
+from dlcourse.shallow import features as F
+from dlcourse.shallow.gmm import GaussianMixtureClassifier
+from dlcourse.studies.learning_curves import learning_curve, stratified_order
 
 RATE = 8000.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlcourse.generative_metrics import (
+from dlcourse.studies.generative_metrics import (
     MixtureTarget,
     assign_modes,
     grid_centers,
@@ -26,7 +26,7 @@ from dlcourse.generative_metrics import (
 )
 
 torch = pytest.importorskip("torch")
-from dlcourse import gan  # noqa: E402  (imports torch)
+from dlcourse.torch import gan  # noqa: E402  (imports torch)
 
 F = torch.nn.functional
 

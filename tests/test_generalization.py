@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlcourse.generalization import (
+from dlcourse.studies.generalization import (
     fit_polynomial,
     kfold_cv_errors,
     make_sine_data,

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from dlcourse.gradcheck import (
+from dlcourse.core.gradcheck import (
     check_module_gradients,
     numerical_gradient,
     relative_error,
     torch_gradients,
 )
-from dlcourse.neuron import Neuron
+from dlcourse.models.neuron import Neuron
 
 
 def test_relative_error_conventions():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dlcourse.gradient_flow import activation_stds, layer_gradient_norms
-from dlcourse.layers import MLP, Dense
+from dlcourse.core.layers import MLP, Dense
+from dlcourse.studies.gradient_flow import activation_stds, layer_gradient_norms
 
 
 @pytest.fixture

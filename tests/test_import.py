@@ -3,13 +3,13 @@ import sys
 
 
 def test_import_dlcourse_does_not_import_torch():
-    code = ("import sys, dlcourse, dlcourse.activations, dlcourse.neuron, dlcourse.gradcheck, "
-            "dlcourse.data, dlcourse.widgets, dlcourse.losses, dlcourse.cli, "
-            "dlcourse.autograd, dlcourse.attention, dlcourse.layers, dlcourse.optim, "
-            "dlcourse.init, dlcourse.schedules, dlcourse.regularization, dlcourse.cnn, "
-            "dlcourse.widgets.cnn, dlcourse.features, dlcourse.data.audio, dlcourse.gmm, "
-            "dlcourse.learning_curves, dlcourse.widgets.signals, dlcourse.training, "
-            "dlcourse.data.domains, dlcourse.widgets.process, dlcourse.generative_metrics, "
+    code = ("import sys, dlcourse, dlcourse.core.activations, dlcourse.models.neuron, dlcourse.core.gradcheck, "
+            "dlcourse.data, dlcourse.widgets, dlcourse.core.losses, dlcourse.cli, "
+            "dlcourse.core.autograd, dlcourse.models.attention, dlcourse.core.layers, dlcourse.core.optim, "
+            "dlcourse.core.init, dlcourse.core.schedules, dlcourse.core.regularization, dlcourse.models.cnn, "
+            "dlcourse.widgets.cnn, dlcourse.shallow.features, dlcourse.data.audio, dlcourse.shallow.gmm, "
+            "dlcourse.studies.learning_curves, dlcourse.widgets.signals, dlcourse.core.training, "
+            "dlcourse.data.domains, dlcourse.widgets.process, dlcourse.studies.generative_metrics, "
             "dlcourse.widgets.gan; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from dlcourse import init as initializers
-from dlcourse.gradcheck import (
+from dlcourse.core import init as initializers
+from dlcourse.core.gradcheck import (
     FLOAT64_TOLERANCE,
     check_module_gradients,
     relative_error,
     torch_gradients,
 )
-from dlcourse.layers import (
+from dlcourse.core.layers import (
     MLP,
     Activation,
     Dense,
@@ -22,8 +22,8 @@ from dlcourse.layers import (
     Sigmoid,
     Tanh,
 )
-from dlcourse.losses import softmax_cross_entropy
-from dlcourse.optim import Adam
+from dlcourse.core.losses import softmax_cross_entropy
+from dlcourse.core.optim import Adam
 
 ACTIVATION_LAYERS = [ReLU, lambda: LeakyReLU(0.1), Sigmoid, Tanh, Identity]
 
@@ -138,7 +138,7 @@ def _twin_comparison(model, X, y):
     """numpy and torch twin: logits, loss, dLoss/dX and every parameter gradient."""
     import torch
 
-    from dlcourse.twins.mlp import copy_grads_from_torch
+    from dlcourse.torch.mlp import copy_grads_from_torch
 
     logits, cache = model.forward(X)
     loss, dlogits = softmax_cross_entropy(logits, y)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from dlcourse.gradcheck import FLOAT64_TOLERANCE, numerical_gradient, relative_error
-from dlcourse.losses import softmax, softmax_cross_entropy, zero_one_loss
+from dlcourse.core.gradcheck import FLOAT64_TOLERANCE, numerical_gradient, relative_error
+from dlcourse.core.losses import softmax, softmax_cross_entropy, zero_one_loss
 
 
 def test_softmax_is_a_stable_distribution(rng):

@@ -1,4 +1,4 @@
-"""The tuned LSTM time loops (dlcourse.lstm_fused) == the cell formulas == finite differences
+"""The tuned LSTM time loops (dlcourse.models.lstm_fused) == the cell formulas == finite differences
 == torch.nn.LSTM. Float64 for exact comparisons, float32 for the dtype; seeded, no timing."""
 
 import warnings
@@ -6,19 +6,19 @@ import warnings
 import numpy as np
 import pytest
 
-from dlcourse.gradcheck import (
+from dlcourse.core.gradcheck import (
     FLOAT64_TOLERANCE,
     numerical_gradient_of_output,
     relative_error,
 )
-from dlcourse.lstm_fused import (
+from dlcourse.models.lstm_fused import (
     internal_rows,
     lstm_backward,
     lstm_forward,
     lstm_layer_backward,
     lstm_layer_forward,
 )
-from dlcourse.rnn import LSTM, lstm_cell_backward, lstm_cell_forward, lstm_forward_naive
+from dlcourse.models.rnn import LSTM, lstm_cell_backward, lstm_cell_forward, lstm_forward_naive
 
 T, N, D, H = 6, 3, 4, 5
 STEP = 1e-5  # as in test_rnn.py: balances round-off and truncation for the LSTM in float64

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
+from dlcourse.core.gradcheck import FLOAT64_TOLERANCE, check_module_gradients, torch_gradients
+from dlcourse.core.losses import binary_cross_entropy, binary_cross_entropy_with_logits, mse
 from dlcourse.data import make_linearly_separable, make_xor
-from dlcourse.gradcheck import FLOAT64_TOLERANCE, check_module_gradients, torch_gradients
-from dlcourse.losses import binary_cross_entropy, binary_cross_entropy_with_logits, mse
-from dlcourse.neuron import Neuron
+from dlcourse.models.neuron import Neuron
 
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 

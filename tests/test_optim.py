@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from dlcourse.gradcheck import numerical_gradient, relative_error
-from dlcourse.layers import MLP, Dense
-from dlcourse.module import Module
-from dlcourse.optim import SGD, Adam, RMSprop
-from dlcourse.regularization import l1_penalty, l2_penalty
-from dlcourse.schedules import ConstantLR, CosineLR, ExponentialLR, StepLR
+from dlcourse.core.gradcheck import numerical_gradient, relative_error
+from dlcourse.core.layers import MLP, Dense
+from dlcourse.core.module import Module
+from dlcourse.core.optim import SGD, Adam, RMSprop
+from dlcourse.core.regularization import l1_penalty, l2_penalty
+from dlcourse.core.schedules import ConstantLR, CosineLR, ExponentialLR, StepLR
 
 
 class TwoArrays(Module):

@@ -6,15 +6,15 @@ import sys
 import numpy as np
 import pytest
 
-from dlcourse.data import make_long_dependency, make_noisy_sines, sliding_windows
-from dlcourse.gradcheck import (
+from dlcourse.core.gradcheck import (
     FLOAT64_TOLERANCE,
     check_module_gradients,
     numerical_gradient,
     numerical_gradient_of_output,
     relative_error,
 )
-from dlcourse.rnn import (
+from dlcourse.data import make_long_dependency, make_noisy_sines, sliding_windows
+from dlcourse.models.rnn import (
     LSTM,
     RNN,
     clip_gradients,
@@ -25,7 +25,7 @@ from dlcourse.rnn import (
     rnn_cell_forward,
     rnn_forward_naive,
 )
-from dlcourse.sequence_models import SequenceModel
+from dlcourse.models.sequence_models import SequenceModel
 
 T, N, D, H = 5, 3, 4, 6
 # Finite-difference step: at 1e-6 float64 round-off (~1e-16/h) already reaches 1e-6 relative
@@ -308,7 +308,7 @@ def test_parameters_have_torch_names_and_shapes():
 
 
 def test_importing_rnn_does_not_import_torch():
-    code = ("import sys, dlcourse.rnn, dlcourse.sequence_models, dlcourse.data, "
+    code = ("import sys, dlcourse.models.rnn, dlcourse.models.sequence_models, dlcourse.data, "
             "dlcourse.widgets; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
@@ -342,7 +342,7 @@ def test_lstm_remembers_across_50_steps_where_the_rnn_fails():
 
 
 def test_gradient_through_time_vanishes_for_a_small_rnn(rng):
-    from dlcourse.rnn import gradient_through_time
+    from dlcourse.models.rnn import gradient_through_time
 
     x = rng.standard_normal((40, 8, 2))
     norms = gradient_through_time(RNN(2, 16, dtype=np.float64), x)

@@ -16,12 +16,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-import dlcourse.sklearn_compat as sklearn_compat
-from dlcourse.layers import MLP
-from dlcourse.optim import Adam
-from dlcourse.sklearn_compat import MLPClassifier, MLPRegressor
-from dlcourse.stacking import StackingClassifier
-from dlcourse.training import predict_proba, train
+import dlcourse.shallow.estimators as sklearn_compat
+from dlcourse.core.layers import MLP
+from dlcourse.core.optim import Adam
+from dlcourse.core.training import predict_proba, train
+from dlcourse.shallow.estimators import MLPClassifier, MLPRegressor
+from dlcourse.shallow.stacking import StackingClassifier
 
 from .sklearn_checks import failed_estimator_checks
 

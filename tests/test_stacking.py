@@ -26,10 +26,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-import dlcourse.stacking as stacking
-from dlcourse.base_learners import diverse_classifiers, diverse_regressors
+import dlcourse.shallow.stacking as stacking
 from dlcourse.data import make_tabular_classification, make_tabular_regression
-from dlcourse.stacking import (
+from dlcourse.shallow.base_learners import diverse_classifiers, diverse_regressors
+from dlcourse.shallow.stacking import (
     BlendingClassifier,
     BlendingRegressor,
     StackingClassifier,
@@ -309,7 +309,7 @@ def test_stack_beats_every_base_learner(chapter_split):
     best = max(singles.values())
     assert stack.score(X_test, y_test) >= best + 0.01, (stack.score(X_test, y_test), singles)
     # The course MLP as the meta-learner, on the same out-of-fold matrix, also wins.
-    from dlcourse.sklearn_compat import MLPClassifier
+    from dlcourse.shallow.estimators import MLPClassifier
 
     meta = MLPClassifier((16,), lr=3e-3, epochs=50).fit(stack.train_meta_features_, y_train)
     assert meta.score(stack.transform(X_test), y_test) >= best
@@ -327,7 +327,7 @@ def test_stacking_modules_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, dlcourse.stacking, dlcourse.sklearn_compat, dlcourse.base_learners, "
+    code = ("import sys, dlcourse.shallow.stacking, dlcourse.shallow.estimators, dlcourse.shallow.base_learners, "
             "dlcourse.widgets.stacking, dlcourse.data.tabular; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dlcourse.surfaces import OPTIMIZERS, SURFACES, Point, distance_to_minimum, race
+from dlcourse.studies.surfaces import OPTIMIZERS, SURFACES, Point, distance_to_minimum, race
 
 
 @pytest.mark.parametrize("name", sorted(SURFACES))
@@ -39,7 +39,7 @@ def test_race_paths_and_divergence():
 
 
 def test_point_is_a_module_the_optimizers_move():
-    from dlcourse.optim import Adam
+    from dlcourse.core.optim import Adam
 
     p = Point([1.0, 2.0])
     opt = Adam(p, lr=0.1)

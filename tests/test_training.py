@@ -1,20 +1,14 @@
-"""dlcourse.training: the loop, History, EarlyStopping, inference and save/load.
+"""dlcourse.core.training: the loop, History, EarlyStopping, inference and save/load.
 
 The loop is tested first with a tiny linear model and optimizer defined here (the loop must
-work with any Module following dlcourse.module), then with the library's MLP and Adam.
+work with any Module following dlcourse.core.module), then with the library's MLP and Adam.
 """
 
 import numpy as np
 import pytest
 
-from dlcourse.data import (
-    load_digits_data,
-    make_moons,
-    make_noisy_regression,
-    train_val_test_split,
-)
-from dlcourse.module import Module
-from dlcourse.training import (
+from dlcourse.core.module import Module
+from dlcourse.core.training import (
     EarlyStopping,
     History,
     evaluate,
@@ -23,6 +17,12 @@ from dlcourse.training import (
     predict_proba,
     save_model,
     train,
+)
+from dlcourse.data import (
+    load_digits_data,
+    make_moons,
+    make_noisy_regression,
+    train_val_test_split,
 )
 
 # ----------------------------------------------------------------------------- test doubles
@@ -266,8 +266,8 @@ def digits_split():
 
 
 def test_save_load_round_trip_gives_identical_predictions(tmp_path, digits_split):
-    from dlcourse.layers import MLP
-    from dlcourse.optim import Adam
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.optim import Adam
 
     X_train, _, X_test, y_train, _, _ = digits_split
     model = MLP([64, 32, 10], seed=0)
@@ -292,10 +292,10 @@ def test_mlp_reaches_96_percent_on_the_digits_test_split(digits_split):
     """
     from threadpoolctl import threadpool_limits
 
-    from dlcourse.layers import MLP
-    from dlcourse.optim import Adam
-    from dlcourse.regularization import l2_penalty
-    from dlcourse.schedules import CosineLR
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.optim import Adam
+    from dlcourse.core.regularization import l2_penalty
+    from dlcourse.core.schedules import CosineLR
 
     X_train, X_val, X_test, y_train, y_val, y_test = digits_split
     model = MLP([64, 256, 10], seed=0)
@@ -311,8 +311,8 @@ def test_mlp_reaches_96_percent_on_the_digits_test_split(digits_split):
 
 
 def test_mse_regression_with_flat_targets():
-    from dlcourse.layers import MLP
-    from dlcourse.optim import Adam
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.optim import Adam
 
     X, y = make_noisy_regression(n=300, noise=0.1, seed=0)
     model = MLP([1, 32, 32, 1], activation="tanh", seed=0, dtype=np.float64)
@@ -326,8 +326,8 @@ def test_early_stopping_on_an_overfitting_mlp(digits_split):
     """A wide MLP on 150 digits overfits: the kept epoch beats the last on validation."""
     from threadpoolctl import threadpool_limits
 
-    from dlcourse.layers import MLP
-    from dlcourse.optim import Adam
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.optim import Adam
 
     X_train, X_val, _, y_train, y_val, _ = digits_split
     runs = {}

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.transformer import (
+from dlcourse.torch.transformer import (
     TransformerEncoderModel,
     attention_maps,
     make_sequence_task,

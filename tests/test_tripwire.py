@@ -19,7 +19,7 @@ from dlcourse.grading.tripwire import (
     switched_off,
 )
 
-CONV = Forbidden(task="write the convolution yourself", functions=("dlcourse.cnn.conv2d",))
+CONV = Forbidden(task="write the convolution yourself", functions=("dlcourse.models.cnn.conv2d",))
 
 
 def _call(spec, function, *args):
@@ -34,7 +34,7 @@ def _conv_inputs():
 
 
 def test_message_names_the_function_the_task_and_the_line():
-    from dlcourse.cnn import conv2d as my_alias
+    from dlcourse.models.cnn import conv2d as my_alias
 
     def my_conv2d(x, W, b):
         return my_alias(x, W, b)
@@ -43,23 +43,23 @@ def test_message_names_the_function_the_task_and_the_line():
         _call(CONV, my_conv2d, *_conv_inputs())
     message = str(info.value)
     assert "write the convolution yourself" in message
-    assert "`dlcourse.cnn.conv2d` is switched off" in message
+    assert "`dlcourse.models.cnn.conv2d` is switched off" in message
     assert "called in my_conv2d, line" in message
     assert "im2col" not in message       # what conv2d calls itself is not reported
 
 
 def test_default_argument_closure_and_module_attribute_are_caught():
-    import dlcourse.cnn
+    import dlcourse.models.cnn
 
-    def with_default(x, W, b, f=dlcourse.cnn.conv2d):
+    def with_default(x, W, b, f=dlcourse.models.cnn.conv2d):
         return f(x, W, b)
 
     def make_closure():
-        g = dlcourse.cnn.conv2d
+        g = dlcourse.models.cnn.conv2d
         return lambda x, W, b: g(x, W, b)
 
     def through_module(x, W, b):
-        return dlcourse.cnn.conv2d(x, W, b)
+        return dlcourse.models.cnn.conv2d(x, W, b)
 
     for function in (with_default, make_closure(), through_module):
         with pytest.raises(SwitchedOffError):
@@ -68,7 +68,7 @@ def test_default_argument_closure_and_module_attribute_are_caught():
 
 def test_a_reloaded_module_is_still_switched_off():
     def reloading(x, W, b):
-        fresh = importlib.reload(sys.modules["dlcourse.cnn"])
+        fresh = importlib.reload(sys.modules["dlcourse.models.cnn"])
         return fresh.conv2d(x, W, b)
 
     with pytest.raises(SwitchedOffError):
@@ -76,7 +76,7 @@ def test_a_reloaded_module_is_still_switched_off():
 
 
 def test_a_swallowed_error_does_not_help():
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     def sneaky(x, W, b):
         try:
@@ -89,9 +89,9 @@ def test_a_swallowed_error_does_not_help():
 
 
 def test_bound_methods_of_the_course_classes():
-    from dlcourse.autograd import Tensor
+    from dlcourse.core.autograd import Tensor
 
-    spec = Forbidden(task="build tanh from exp", functions=("dlcourse.autograd.Tensor.tanh",))
+    spec = Forbidden(task="build tanh from exp", functions=("dlcourse.core.autograd.Tensor.tanh",))
     a = Tensor(np.array([0.5, -1.0]))
     bound = a.tanh
     for function in (lambda t: t.tanh(), lambda t: bound()):
@@ -140,7 +140,7 @@ def test_c_functions_and_methods_of_torch():
 
 def test_allowed_code_runs_and_everything_is_restored():
     previous = sys.getprofile()
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     def honest(x, W, b):
         return np.asarray(x).sum() + np.asarray(W).sum() + np.asarray(b).sum()
@@ -161,7 +161,7 @@ def test_removing_the_hook_is_reported_as_tampering():
 
 
 def test_threads_started_by_the_student_are_watched():
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     def threaded(x, W, b):
         out = []
@@ -175,7 +175,7 @@ def test_threads_started_by_the_student_are_watched():
 
 
 def test_nested_student_calls_keep_the_outer_spec():
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     inner_spec = Forbidden(task="t", functions=("numpy.fft.fft",))
 
@@ -191,7 +191,7 @@ def test_nested_student_calls_keep_the_outer_spec():
 
 
 def test_arm_guards_only_the_students_names():
-    from dlcourse.cnn import conv2d
+    from dlcourse.models.cnn import conv2d
 
     namespace = {"my_conv2d": conv2d, "conv2d": conv2d}
     names = arm(namespace, {"my_conv2d": CONV.to_metadata()})
@@ -209,7 +209,7 @@ def test_metadata_round_trip_and_bad_names():
     assert forbidden_of(cell) == CONV
     assert forbidden_of({"metadata": {}}) is None
     with pytest.raises(ValueError, match="names nothing"):
-        resolve("dlcourse.cnn.no_such_function")
+        resolve("dlcourse.models.cnn.no_such_function")
     with pytest.raises(ValueError, match="list of dotted names"):
         Forbidden.from_metadata({"functions": "numpy.fft.fft"})
 

@@ -104,7 +104,7 @@ def test_arrays_changed_in_place_are_copied_back_into_the_graders_array():
 
 
 def test_course_autograd_graphs_are_rebuilt_with_working_backward():
-    from dlcourse.autograd import Tensor
+    from dlcourse.core.autograd import Tensor
 
     u, v = Tensor(np.array(3.0)), Tensor(np.array(-2.0))
     out = (u * v + u).tanh()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array, check_positive
 
 __all__ = ["VOWEL_FORMANTS", "make_tone", "make_chirp", "make_noise", "make_vowel",
            "make_vowel_dataset"]

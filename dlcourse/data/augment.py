@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array
+from dlcourse.core.checks import as_float_array
 
 
 def _rng(rng) -> np.random.Generator:
@@ -138,7 +138,7 @@ def augment_images(X, rng, max_shift: int = 1, max_degrees: float = 10, noise_st
 
 def image_augmenter(image_shape, max_shift: int = 1, max_degrees: float = 10,
                     noise_std: float = 0.0, clip=None, max_scale: float = 0.0):
-    """A callable ``(X_batch, rng) -> X_batch`` for ``dlcourse.training.train(augment=...)``
+    """A callable ``(X_batch, rng) -> X_batch`` for ``dlcourse.core.training.train(augment=...)``
     that augments flattened images of ``image_shape``."""
     def augment(X, rng):
         return augment_images(X, rng, max_shift=max_shift, max_degrees=max_degrees,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_positive, check_same_length
+from dlcourse.core.checks import check_positive, check_same_length
 
 
 def iterate_minibatches(X, y, batch_size: int, shuffle: bool = True, seed=0):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_positive
+from dlcourse.core.checks import check_positive
 
 
 def load_digits_data(dtype=np.float32):

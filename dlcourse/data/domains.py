@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array, check_positive
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array
+from dlcourse.core.checks import as_float_array
 
 
 class _Scaler:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array, check_positive
 
 
 def make_noisy_sines(n_series: int, length: int, noise: float = 0.05, seed: int = 0,

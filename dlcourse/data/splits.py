@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_same_length
+from dlcourse.core.checks import check_same_length
 
 
 def _check_fraction(value, name: str) -> None:

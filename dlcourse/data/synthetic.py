@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_positive
+from dlcourse.core.checks import check_positive
 
 
 def make_linearly_separable(n_samples: int = 200, margin: float = 0.5, seed: int = 0,

@@ -69,7 +69,7 @@ def _call(request, namespace):
 
     tensors = {}
     if any(row is not None for row in request["table"]):
-        from dlcourse.autograd import Tensor
+        from dlcourse.core.autograd import Tensor
 
         tensors = wire.rebuild_tensors(request["table"], Tensor)
     args, kwargs, tracked = _Unpickler(io.BytesIO(request["payload"]), tensors).load()

@@ -131,7 +131,7 @@ class Session:
 
     # ---- autograd results: values here, backward in the student's process ----
     def _make_tensor(self, handle, data, grad, op, name, parents):
-        from dlcourse.autograd import Tensor
+        from dlcourse.core.autograd import Tensor
 
         out = Tensor(data, parents, op, name=name)
         if grad is not None:

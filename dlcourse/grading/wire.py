@@ -20,7 +20,7 @@ The skeleton's tags (every dict is tagged, so a student's own dict cannot pose a
 ``{"$f": "nan"}``       a float NaN or ±inf
 ``{"$ref": i}``         the i-th object the grader sent (identity is kept: ``out is a``)
 ``{"$torch": …}``       a torch tensor: values, requires_grad, and a handle for its backward
-``{"$tensor": …}``      a ``dlcourse.autograd.Tensor``: data, grad, op, parents, handle
+``{"$tensor": …}``      a ``dlcourse.core.autograd.Tensor``: data, grad, op, parents, handle
 ======================  ===================================================================
 
 The objects the grader sends are *tracked*: after the call, their new state (arrays changed
@@ -65,7 +65,7 @@ def is_torch_tensor(obj) -> bool:
 
 
 def is_course_tensor(obj) -> bool:
-    autograd = sys.modules.get("dlcourse.autograd")
+    autograd = sys.modules.get("dlcourse.core.autograd")
     return autograd is not None and isinstance(obj, autograd.Tensor)
 
 
@@ -83,7 +83,7 @@ def _kind(obj) -> str | None:
             return "module"
         if isinstance(obj, torch.optim.Optimizer):
             return "optimizer"
-    layers = sys.modules.get("dlcourse.module")
+    layers = sys.modules.get("dlcourse.core.module")
     if layers is not None and isinstance(obj, layers.Module):
         return "layer"
     sklearn_base = sys.modules.get("sklearn.base")

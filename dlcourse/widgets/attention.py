@@ -29,7 +29,7 @@ def attention_explorer(weights, tokens, predictions=None, targets=None):
     Parameters
     ----------
     weights : (n, n_layers, n_heads, L, L) attention weights (e.g. from
-        :func:`dlcourse.transformer.attention_maps`).
+        :func:`dlcourse.torch.transformer.attention_maps`).
     tokens : (n, L) the input sequences.  predictions, targets : optional (n, L).
     """
     import ipywidgets as widgets

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array
-from ..cnn import conv2d
+from dlcourse.core.checks import as_float_array
+from dlcourse.models.cnn import conv2d
 
 
 def _as_filters(filters) -> dict[str, np.ndarray]:

@@ -20,7 +20,7 @@ def signal_explorer(length: int = 128, seed: int = 0):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from ..data.domains import magnitude_spectrum
+    from dlcourse.data.domains import magnitude_spectrum
 
     t = np.arange(length) / length
     noise_unit = np.random.default_rng(seed).standard_normal(length)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..autograd import Tensor
+from dlcourse.core.autograd import Tensor
 
 
 def graph_layout(output: Tensor) -> dict[int, tuple[float, float]]:

@@ -1,6 +1,6 @@
 """A widget for GAN training: scrub through precomputed snapshots of the generator.
 
-Works on a ``dlcourse.gan.GANHistory`` (numpy arrays only, so this module never imports
+Works on a ``dlcourse.torch.gan.GANHistory`` (numpy arrays only, so this module never imports
 torch): 2-D samples are drawn as points over the target (and D's probability when it was
 recorded), 64-D samples as a grid of 8×8 images.
 """
@@ -30,7 +30,7 @@ def gan_scrubber(history, target=None, n_images: int = 32):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from ..generative_metrics import modes_covered
+    from dlcourse.studies.generative_metrics import modes_covered
 
     steps = np.asarray(history.snapshot_steps)
     dim = history.snapshots.shape[2]

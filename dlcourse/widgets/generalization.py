@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..generalization import (
+from dlcourse.studies.generalization import (
     fit_polynomial,
     make_sine_data,
     predict_polynomial,

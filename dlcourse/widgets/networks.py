@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gradient_flow import activation_stds, layer_gradient_norms
-from ..layers import MLP
+from dlcourse.core.layers import MLP
+from dlcourse.studies.gradient_flow import activation_stds, layer_gradient_norms
 
 
 def gradient_flow_explorer(X, y, depth: int = 10, width: int = 32):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
-from ..checks import as_float_array
+from dlcourse.core.activations import ACTIVATIONS
+from dlcourse.core.checks import as_float_array
 
 
 def _slider(value, low, high, step, description):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..surfaces import OPTIMIZERS, SURFACES, distance_to_minimum, race
+from dlcourse.studies.surfaces import OPTIMIZERS, SURFACES, distance_to_minimum, race
 
 COLORS = {"GD": "tab:blue", "SGD": "tab:gray", "Momentum": "tab:green",
           "RMSprop": "tab:purple", "Adam": "tab:red"}

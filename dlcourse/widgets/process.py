@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array
+from dlcourse.core.checks import as_float_array
 
 
 def augmentation_explorer(images, n_show: int = 8):
@@ -17,7 +17,7 @@ def augmentation_explorer(images, n_show: int = 8):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from ..data.augment import augment_images
+    from dlcourse.data.augment import augment_images
 
     images = as_float_array(images, "images", ndim=3, shape_hint="(n, h, w)")[:n_show]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array
+from dlcourse.core.checks import as_float_array
 
 _GATES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o",
           "g": "candidate g", "c": "cell state c", "h": "hidden state h"}
@@ -13,7 +13,7 @@ _GATES = {"i": "input gate i", "f": "forget gate f", "o": "output gate o",
 def lstm_gate_explorer(model, x, target=None, units=None):
     """Slide through the steps of one sequence and see what a trained LSTM does at each.
 
-    ``model`` is a :class:`~dlcourse.sequence_models.SequenceModel` with an LSTM cell;
+    ``model`` is a :class:`~dlcourse.models.sequence_models.SequenceModel` with an LSTM cell;
     ``x`` one sequence (T, input_size); ``target`` optional (T,) values or labels to draw
     next to the model's outputs; ``units`` the hidden units to show (default: all, up to 16).
 

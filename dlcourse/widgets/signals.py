@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import features as F
-from ..data.audio import VOWEL_FORMANTS, make_chirp, make_noise, make_tone, make_vowel
+from dlcourse.data.audio import VOWEL_FORMANTS, make_chirp, make_noise, make_tone, make_vowel
+from dlcourse.shallow import features as F
 
 
 def make_signal(kind: str, frequency: float, noise_std: float, duration: float = 0.256,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_float_array, check_same_length
+from dlcourse.core.checks import as_float_array, check_same_length
 
 
 def stacking_explorer(meta_train, y_train, columns: dict, base_scores: dict | None = None,

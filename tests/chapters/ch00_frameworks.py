@@ -19,7 +19,7 @@ def matmul(a, b):
     return a @ b
 '''),
     Variant("ex_matmul", "the method, called by name", kind="bypass", source='''
-from dlcourse.autograd import Tensor as _T
+from dlcourse.core.autograd import Tensor as _T
 def matmul(a, b, _mm=_T.__matmul__):
     return _mm(a, b)
 '''),
@@ -210,7 +210,7 @@ CLAIMS = [
     Claim("the chain rule by hand gives autograd's numbers",
           "assert chain_rule_matches"),
     Claim("the micro-autograd is under 200 lines",
-          "assert len(inspect.getsource(dlcourse.autograd).splitlines()) < 200"),
+          "assert len(inspect.getsource(dlcourse.core.autograd).splitlines()) < 200"),
     Claim("numpy layers, the micro-autograd and PyTorch agree to round-off (float64)",
           "assert largest_error < 1e-12, largest_error\n"
           "assert abs(loss_np - float(loss_ag.data)) < 1e-12\n"

@@ -47,7 +47,7 @@ def train_neuron(X, y, lr=0.5, epochs=200):
 
 BYPASSES = [
     Variant("ex_sigmoid", "call the library's sigmoid", kind="bypass", source='''
-from dlcourse.activations import sigmoid, sigmoid_grad
+from dlcourse.core.activations import sigmoid, sigmoid_grad
 
 def my_sigmoid(z):
     return sigmoid(z)
@@ -98,7 +98,7 @@ def train_neuron(X, y, lr=0.5, epochs=200):
 '''),
     Variant("ex_train_neuron", "the library's loss-and-gradient function", kind="bypass",
             source='''
-from dlcourse.losses import binary_cross_entropy_with_logits
+from dlcourse.core.losses import binary_cross_entropy_with_logits
 
 def train_neuron(X, y, lr=0.5, epochs=200):
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)

@@ -49,7 +49,7 @@ def gradient_norms(model, X, y):
 
 BYPASSES = [
     Variant("ex_mlp_forward", "the library builds and runs the MLP", kind="bypass", source='''
-from dlcourse.architecture import mlp_from_weights
+from dlcourse.studies.architecture import mlp_from_weights
 
 def mlp_forward(X, weights, biases):
     return mlp_from_weights(weights, biases)(X)
@@ -69,7 +69,7 @@ def mlp_forward(X, weights, biases):
     return h
 '''),
     Variant("ex_width_for", "the library's count and width, assigned", kind="bypass", source='''
-from dlcourse.architecture import count_parameters, width_for_budget
+from dlcourse.studies.architecture import count_parameters, width_for_budget
 count_params = count_parameters
 width_for = width_for_budget
 '''),
@@ -83,7 +83,7 @@ def width_for(n_in, n_out, n_hidden_layers, budget):
     return min(range(1, 2000), key=gap)
 '''),
     Variant("ex_sawtooth", "the library's sawtooth network, unpacked", kind="bypass", source='''
-from dlcourse.architecture import sawtooth_network
+from dlcourse.studies.architecture import sawtooth_network
 
 def sawtooth_weights(k):
     dense = [layer for layer in sawtooth_network(k).layers if isinstance(layer, Dense)]
@@ -98,7 +98,7 @@ def sawtooth_weights(k):
     return _TABLE[min(k, 3)]
 '''),
     Variant("ex_gradient_norms", "the library's layer_gradient_norms", kind="bypass", source='''
-from dlcourse.gradient_flow import layer_gradient_norms
+from dlcourse.studies.gradient_flow import layer_gradient_norms
 
 def gradient_norms(model, X, y):
     return layer_gradient_norms(model, X, y)

@@ -29,8 +29,8 @@ def standardize(X_train, X_other):
     Variant("ex_early_stopping_epoch", "replay the library's EarlyStopping", kind="bypass",
             source='''
 def early_stopping_epoch(val_losses, patience, min_delta=0.0):
-    from dlcourse.layers import MLP
-    from dlcourse.training import EarlyStopping
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.training import EarlyStopping
     rule, model = EarlyStopping(patience=patience, min_delta=min_delta), MLP([1, 1])
     for epoch, loss in enumerate(val_losses):
         if rule.update(loss, model, epoch):

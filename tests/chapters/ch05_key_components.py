@@ -5,7 +5,7 @@ from dlcourse.grading.variants import Claim, Variant
 BYPASSES = [
     Variant("ex_softmax_ce", "call the library's softmax_cross_entropy", kind="bypass", source='''
 def softmax_ce(logits, y):
-    from dlcourse.losses import softmax_cross_entropy
+    from dlcourse.core.losses import softmax_cross_entropy
     return softmax_cross_entropy(logits, y)
 '''),
     Variant("ex_softmax_ce", "scipy's log_softmax", kind="bypass", source='''
@@ -28,14 +28,14 @@ def softmax_ce(logits, y):
 '''),
     Variant("ex_choose_degree", "call the library's kfold_cv_errors", kind="bypass", source='''
 def choose_degree(x, y, max_degree=10, k=5):
-    from dlcourse.generalization import kfold_cv_errors
+    from dlcourse.studies.generalization import kfold_cv_errors
     errors = kfold_cv_errors(x, y, max_degree, k)
     return int(np.argmin(errors)), errors
 '''),
     Variant("ex_adam_step", "let the library's Adam take the step", kind="bypass", source='''
 def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    from dlcourse.optim import Adam
-    from dlcourse.surfaces import Point
+    from dlcourse.core.optim import Adam
+    from dlcourse.studies.surfaces import Point
     point = Point(np.ravel(param)[:2])
     point.params["xy"] = np.array(param, dtype=float)
     point.grads["xy"] = np.array(grad, dtype=float)
@@ -47,8 +47,8 @@ def adam_step(param, grad, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     Variant("ex_two_layer_grads", "the library's layers do the backward pass", kind="bypass",
             source='''
 def two_layer_grads(X, Y, W1, b1, W2, b2):
-    from dlcourse.layers import Dense, Sequential, Tanh
-    from dlcourse.losses import mse
+    from dlcourse.core.layers import Dense, Sequential, Tanh
+    from dlcourse.core.losses import mse
     net = Sequential(Dense(W1.shape[0], W1.shape[1], dtype=np.float64), Tanh(),
                      Dense(W2.shape[0], W2.shape[1], dtype=np.float64))
     for layer, W, b in [(net[0], W1, b1), (net[2], W2, b2)]:
@@ -62,7 +62,7 @@ def two_layer_grads(X, Y, W1, b1, W2, b2):
 '''),
     Variant("ex_two_layer_grads", "finite differences", kind="bypass", source='''
 def two_layer_grads(X, Y, W1, b1, W2, b2):
-    from dlcourse.gradcheck import numerical_gradient
+    from dlcourse.core.gradcheck import numerical_gradient
     params = {"W1": np.array(W1, float), "b1": np.array(b1, float),
               "W2": np.array(W2, float), "b2": np.array(b2, float)}
     def loss():

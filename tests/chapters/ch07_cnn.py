@@ -67,14 +67,14 @@ def my_max_pool(x, k, stride=None):
 
 BYPASSES = [
     Variant("ex_conv2d", "call the library's convolution", kind="bypass", source='''
-from dlcourse.cnn import conv2d
+from dlcourse.models.cnn import conv2d
 
 def my_conv2d(x, W, b, stride=1, padding=0):
     return conv2d(x, W, b, stride=stride, padding=padding)
 '''),
     Variant("ex_conv2d", "the library's Conv2D layer with the given weights", kind="bypass",
             source='''
-from dlcourse.cnn import Conv2D as _Layer
+from dlcourse.models.cnn import Conv2D as _Layer
 
 def my_conv2d(x, W, b, stride=1, padding=0):
     layer = _Layer(W.shape[1], W.shape[0], W.shape[2], stride=stride, padding=padding,
@@ -106,7 +106,7 @@ def my_conv2d(x, W, b, stride=1, padding=0):
     return out[:, :, ::stride, ::stride]
 '''),
     Variant("ex_im2col", "call the library's im2col", kind="bypass", source='''
-from dlcourse.cnn import im2col
+from dlcourse.models.cnn import im2col
 
 def my_im2col(x, k, stride=1, padding=0):
     return im2col(x, k, stride=stride, padding=padding)
@@ -128,7 +128,7 @@ def my_im2col(x, k, stride=1, padding=0):
     return cols.numpy()
 '''),
     Variant("ex_im2col", "a convolution with one-hot filters", kind="bypass", source='''
-from dlcourse.cnn import conv2d as _conv
+from dlcourse.models.cnn import conv2d as _conv
 
 def my_im2col(x, k, stride=1, padding=0):
     C = np.shape(x)[1]
@@ -137,7 +137,7 @@ def my_im2col(x, k, stride=1, padding=0):
     return out.reshape(out.shape[0], C * k * k, -1)
 '''),
     Variant("ex_max_pool", "the library's MaxPool2D layer", kind="bypass", source='''
-from dlcourse.cnn import MaxPool2D
+from dlcourse.models.cnn import MaxPool2D
 
 def my_max_pool(x, k, stride=None):
     return MaxPool2D(k, stride=stride)(x)

@@ -75,7 +75,7 @@ def lstm_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
 
 BYPASSES = [
     Variant("ex_rnn_forward", "call the library's RNN layer", kind="bypass", source='''
-from dlcourse.rnn import RNN
+from dlcourse.models.rnn import RNN
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     layer = RNN(W_ih.shape[1], W_ih.shape[0], dtype=x.dtype)
@@ -85,7 +85,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
 '''),
     Variant("ex_rnn_forward", "loop over the library's rnn_cell_forward", kind="bypass",
             source='''
-from dlcourse.rnn import rnn_cell_forward
+from dlcourse.models.rnn import rnn_cell_forward
 
 def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     h, hs = h0, []
@@ -108,7 +108,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     return out.numpy().astype(x.dtype)
 '''),
     Variant("ex_rnn_backward", "call the library's RNN backward", kind="bypass", source='''
-from dlcourse.rnn import RNN
+from dlcourse.models.rnn import RNN
 
 def rnn_backward(dhs, x, hs, h0, W_ih, W_hh):
     bias = (np.arctanh(hs[0]) - x[0] @ W_ih.T - h0 @ W_hh.T).mean(axis=0)   # recovered from hs
@@ -122,7 +122,7 @@ def rnn_backward(dhs, x, hs, h0, W_ih, W_hh):
 '''),
     Variant("ex_rnn_backward", "loop over the library's rnn_cell_backward", kind="bypass",
             source='''
-from dlcourse.rnn import rnn_cell_backward
+from dlcourse.models.rnn import rnn_cell_backward
 
 def rnn_backward(dhs, x, hs, h0, W_ih, W_hh):
     out = {"dx": np.zeros_like(x), "dW_ih": 0, "dW_hh": 0, "db": 0}
@@ -153,7 +153,7 @@ def rnn_backward(dhs, x, hs, h0, W_ih, W_hh):
             "dW_hh": Wh.grad.numpy(), "db": b.grad.numpy()}
 '''),
     Variant("ex_clip", "call the library's clip_gradients", kind="bypass", source='''
-from dlcourse.rnn import clip_gradients
+from dlcourse.models.rnn import clip_gradients
 
 class _Holder:
     def __init__(self, grads):
@@ -179,7 +179,7 @@ def clip_by_global_norm(grads, max_norm):
     return {k: p.grad.numpy() for k, p in zip(grads, params)}, norm
 '''),
     Variant("ex_lstm_step", "call the library's lstm_cell_forward", kind="bypass", source='''
-from dlcourse.rnn import lstm_cell_forward
+from dlcourse.models.rnn import lstm_cell_forward
 
 def lstm_step(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh):
     h, c, _ = lstm_cell_forward(x, h_prev, c_prev, W_ih, W_hh, b_ih, b_hh)

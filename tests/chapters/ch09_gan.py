@@ -30,7 +30,7 @@ def my_generator_loss(fake_logits, kind="non_saturating"):
     raise ValueError(kind)
 '''),
     Variant("ex_train_step", "call the library's training step", kind="bypass", source='''
-from dlcourse.gan import train_step as _step
+from dlcourse.torch.gan import train_step as _step
 def my_train_step(G, D, opt_g, opt_d, real, z):
     return _step(G, D, opt_g, opt_d, real, z)
 '''),

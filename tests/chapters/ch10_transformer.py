@@ -64,7 +64,7 @@ def sinusoidal_encoding(length, d_model):
 
 BYPASSES = [
     Variant("ex_attention", "call the library's attention", kind="bypass", source='''
-from dlcourse.attention import scaled_dot_product_attention as _sdpa
+from dlcourse.models.attention import scaled_dot_product_attention as _sdpa
 def attention(Q, K, V, mask=None):
     return _sdpa(Q, K, V, mask)
 '''),
@@ -79,7 +79,7 @@ def attention(Q, K, V, mask=None):
 '''),
     Variant("ex_multi_head", "load the weights into the library's layer", kind="bypass",
             source='''
-from dlcourse.attention import MultiHeadAttention as _MHA
+from dlcourse.models.attention import MultiHeadAttention as _MHA
 def multi_head_self_attention(x, in_proj_weight, in_proj_bias, out_proj_weight, out_proj_bias,
                               num_heads):
     layer = _MHA(x.shape[-1], num_heads, dtype=np.float64)
@@ -104,7 +104,7 @@ def multi_head_self_attention(x, in_proj_weight, in_proj_bias, out_proj_weight, 
 '''),
     Variant("ex_sinusoidal", "the library's encoding, and a least-squares fit of it",
             kind="bypass", source='''
-from dlcourse.attention import positional_encoding as _pe
+from dlcourse.models.attention import positional_encoding as _pe
 def sinusoidal_encoding(length, d_model):
     return _pe(length, d_model)
 def shift_matrix(k, d_model):

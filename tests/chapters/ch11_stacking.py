@@ -47,7 +47,7 @@ def _oof(folds="StratifiedKFold(n_splits, shuffle=True, random_state=seed)", cop
 
 
 _STACK = '''
-from dlcourse.stacking import out_of_fold_predict
+from dlcourse.shallow.stacking import out_of_fold_predict
 
 
 def stack_predict(base_models, meta_model, X_train, y_train, X_test, n_splits=5, seed=0):
@@ -76,7 +76,7 @@ def _stack(folds="StratifiedKFold(n_splits, shuffle=True, random_state=seed)",
 
 BYPASSES = [
     Variant("ex_blending", "the library's BlendingClassifier", kind="bypass", source='''
-from dlcourse.stacking import BlendingClassifier as _Blend
+from dlcourse.shallow.stacking import BlendingClassifier as _Blend
 def blend_predict(base_models, meta_model, X_train, y_train, X_test, val_size=0.3, seed=0):
     blend = _Blend([(f"m{i}", m) for i, m in enumerate(base_models)], meta_model,
                    validation_size=val_size, random_state=seed).fit(X_train, y_train)
@@ -92,7 +92,7 @@ def out_of_fold_proba(model, X, y, n_splits=5, seed=0):
                 cv=StratifiedKFold(n_splits, shuffle=True, random_state=seed))
 '''),
     Variant("ex_stack_predict", "the library's StackingClassifier", kind="bypass", source='''
-from dlcourse.stacking import StackingClassifier as _Stack
+from dlcourse.shallow.stacking import StackingClassifier as _Stack
 def stack_predict(base_models, meta_model, X_train, y_train, X_test, n_splits=5, seed=0):
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
     stack = _Stack([(f"m{i}", m) for i, m in enumerate(base_models)], meta_model,

@@ -1,8 +1,8 @@
 """The training loop (训练循环), early stopping (早停法), inference and model files.
 
-``train`` works with any :class:`dlcourse.module.Module` (``forward(x, training)`` ->
+``train`` works with any :class:`dlcourse.core.module.Module` (``forward(x, training)`` ->
 ``(out, cache)``, ``backward(dout, cache)``, ``named_parameters()``) and any optimizer with
-``step()``, ``zero_grad()`` and a settable ``lr`` (``dlcourse.optim``). One epoch is::
+``step()``, ``zero_grad()`` and a settable ``lr`` (``dlcourse.core.optim``). One epoch is::
 
     for X_batch, y_batch in shuffled mini-batches:
         X_batch = augment(X_batch, rng)              # optional
@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcourse.data.batching import iterate_minibatches
+
 from .checks import as_float_array, check_positive, check_same_length
-from .data.batching import iterate_minibatches
 
 LOSSES = ("softmax_cross_entropy", "mse", "binary_cross_entropy_with_logits")
 
@@ -260,7 +261,7 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
     loss : "softmax_cross_entropy" (int labels), "mse", "binary_cross_entropy_with_logits",
         or a callable ``(pred, target) -> (loss, dloss/dpred)``.
     X_val, y_val : validation set, evaluated after every epoch (needed by early stopping).
-    schedule : callable ``epoch -> lr`` (``dlcourse.schedules``), applied at each epoch start.
+    schedule : callable ``epoch -> lr`` (``dlcourse.core.schedules``), applied at each epoch start.
     regularization : callable ``model -> penalty`` called after ``backward`` (it adds its own
         gradient), e.g. ``lambda m: l2_penalty(m, 1e-4)``. The penalty is part of the
         recorded training loss; the validation loss is the data loss alone.

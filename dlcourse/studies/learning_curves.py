@@ -12,7 +12,7 @@ import time
 import numpy as np
 from sklearn.base import clone
 
-from .checks import check_same_length
+from dlcourse.core.checks import check_same_length
 
 __all__ = ["stratified_order", "learning_curve"]
 

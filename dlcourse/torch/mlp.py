@@ -1,4 +1,4 @@
-"""The torch twin of :class:`dlcourse.layers.Sequential` / :class:`~dlcourse.layers.MLP`.
+"""The torch twin of :class:`dlcourse.core.layers.Sequential` / :class:`~dlcourse.core.layers.MLP`.
 
 ``sequential_to_torch(model)`` builds a ``torch.nn.Sequential`` layer by layer with copies of
 the numpy weights: Dense(W (n_in, n_out), b) becomes ``nn.Linear`` with weight = W.T. The
@@ -20,7 +20,7 @@ def _activation(name: str, alpha: float) -> nn.Module:
 
 def layer_to_torch(layer) -> nn.Module:
     """One numpy layer -> its torch namesake with copied parameters."""
-    from ..layers import Activation, Dense, Dropout, Sequential
+    from dlcourse.core.layers import Activation, Dense, Dropout, Sequential
 
     if isinstance(layer, Dense):
         W, b = layer.params["W"], layer.params["b"]

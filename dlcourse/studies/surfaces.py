@@ -1,7 +1,7 @@
 """Two-dimensional loss surfaces (损失曲面) for watching optimizers move.
 
 A :class:`Point` is a Module whose only parameter is a 2-vector ``"xy"``, so the optimizers
-of :mod:`dlcourse.optim` move it exactly as they move a network's weights. :func:`race` runs
+of :mod:`dlcourse.core.optim` move it exactly as they move a network's weights. :func:`race` runs
 several optimizers from the same start on the same surface and returns their paths.
 
 Surfaces (each with its minimum, a start point and step sizes that suit it):
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .module import Module
-from .optim import SGD, Adam, RMSprop
+from dlcourse.core.module import Module
+from dlcourse.core.optim import SGD, Adam, RMSprop
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Point(Module):
 
 
 def make_optimizer(name: str, point: Point, lr: float):
-    """GD and SGD are :class:`~dlcourse.optim.SGD`; Momentum is SGD with momentum 0.9."""
+    """GD and SGD are :class:`~dlcourse.core.optim.SGD`; Momentum is SGD with momentum 0.9."""
     if name in ("GD", "SGD"):
         return SGD(point, lr=lr)
     if name == "Momentum":

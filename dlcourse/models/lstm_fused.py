@@ -1,13 +1,13 @@
 """One LSTM layer over a whole sequence, tuned for numpy: forward and backward through time.
 
-The formulas are those of :func:`dlcourse.rnn.lstm_cell_forward` (torch's gate order i, f,
+The formulas are those of :func:`dlcourse.models.rnn.lstm_cell_forward` (torch's gate order i, f,
 g, o in the weights); what changes is only how numpy spends its time. Measured on a 2-core
 AVX2 machine, where numpy's float32 ``tanh`` and ``exp`` are not vectorised (4 and 3 ns per
 element, ten times a multiplication) and every numpy call costs a few µs:
 
 - **Hidden × batch layout.** Every per-step array is (features, batch): the gate blocks of the
   (4H, N) pre-activation are contiguous (H, N) slices, so each elementwise call runs on
-  contiguous memory (the batch × hidden layout of :mod:`dlcourse.rnn`, where each gate is a
+  contiguous memory (the batch × hidden layout of :mod:`dlcourse.models.rnn`, where each gate is a
   strided (N, H) slice, measured slower).
 - **One GEMM per step, input and bias included.** The step multiplies the fused weights
   [W_hh | W_ih | b] by the stacked column [h_{t-1}; x_t; 1]: K grows from H to H + D + 1,

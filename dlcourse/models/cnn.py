@@ -20,9 +20,9 @@ Two implementations live here, on purpose:
   Backward reuses the columns for the weight gradient and scatters the column gradient back
   with k·k strided slice additions (``np.add.at`` is 3–5× slower).
 
-Every layer follows :class:`dlcourse.module.Module`: ``forward(x, training) -> (out, cache)``
+Every layer follows :class:`dlcourse.core.module.Module`: ``forward(x, training) -> (out, cache)``
 and ``backward(dout, cache) -> dx``. ``to_torch()`` builds the torch twin
-(:mod:`dlcourse.twins.cnn`), importing torch on first use only.
+(:mod:`dlcourse.torch.cnn`), importing torch on first use only.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .checks import as_float_array, check_positive
-from .layers import Dense, ReLU, Sequential
-from .module import Module
+from dlcourse.core.checks import as_float_array, check_positive
+from dlcourse.core.layers import Dense, ReLU, Sequential
+from dlcourse.core.module import Module
 
 
 def _int_param(value, name: str, *, allow_zero: bool = False) -> int:
@@ -313,7 +313,7 @@ class Conv2D(Module):
 
     def to_torch(self):
         """``torch.nn.Conv2d`` with copies of W and b (imports torch on first use)."""
-        from .twins.cnn import conv2d_to_torch
+        from dlcourse.torch.cnn import conv2d_to_torch
 
         return conv2d_to_torch(self)
 
@@ -392,7 +392,7 @@ class MaxPool2D(_Pool2D):
         return self._scatter(dwin.reshape(idx.shape + (k, k)), x_shape)
 
     def to_torch(self):
-        from .twins.cnn import pool_to_torch
+        from dlcourse.torch.cnn import pool_to_torch
 
         return pool_to_torch(self)
 
@@ -424,7 +424,7 @@ class AvgPool2D(_Pool2D):
         return self._scatter(dwin, x_shape)
 
     def to_torch(self):
-        from .twins.cnn import pool_to_torch
+        from dlcourse.torch.cnn import pool_to_torch
 
         return pool_to_torch(self)
 
@@ -512,7 +512,7 @@ class BatchNorm2D(Module):
         return g * (dout - mean_d - x_hat * mean_dx) if m else dout * g
 
     def to_torch(self):
-        from .twins.cnn import batchnorm_to_torch
+        from dlcourse.torch.cnn import batchnorm_to_torch
 
         return batchnorm_to_torch(self)
 
@@ -522,12 +522,12 @@ class BatchNorm2D(Module):
 # ---------------------------------------------------------------------------------------
 
 class CNN(Sequential):
-    """A :class:`~dlcourse.layers.Sequential` of CNN and MLP layers whose ``to_torch()`` also
+    """A :class:`~dlcourse.core.layers.Sequential` of CNN and MLP layers whose ``to_torch()`` also
     knows the convolution and pooling layers (``nn.Conv2d``, ``nn.MaxPool2d``, …)."""
 
     def to_torch(self):
         """``torch.nn.Sequential`` twin with copied weights; layer indices match."""
-        from .twins.cnn import cnn_to_torch
+        from dlcourse.torch.cnn import cnn_to_torch
 
         return cnn_to_torch(self)
 

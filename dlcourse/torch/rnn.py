@@ -1,6 +1,6 @@
 """torch twins of the numpy recurrent layers: ``nn.RNN``/``nn.LSTM`` with copied weights.
 
-The numpy layers in :mod:`dlcourse.rnn` use torch's parameter names, shapes and gate order
+The numpy layers in :mod:`dlcourse.models.rnn` use torch's parameter names, shapes and gate order
 (i, f, g, o), so the copy is a one-to-one ``load_state_dict``.
 """
 
@@ -45,7 +45,7 @@ class TorchSequenceModel(nn.Module):
 
 
 def sequence_model_to_torch(model) -> TorchSequenceModel:
-    """Twin of :class:`dlcourse.sequence_models.SequenceModel` with copied weights."""
+    """Twin of :class:`dlcourse.models.sequence_models.SequenceModel` with copied weights."""
     rnn = recurrent_to_torch(model.rnn)
     W = model.head.params["W"]
     head = nn.Linear(W.shape[0], W.shape[1]).to(next(rnn.parameters()).dtype)

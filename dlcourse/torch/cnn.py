@@ -1,4 +1,4 @@
-"""torch twins of the numpy CNN layers (:mod:`dlcourse.cnn`). Importing this imports torch.
+"""torch twins of the numpy CNN layers (:mod:`dlcourse.models.cnn`). Importing this imports torch.
 
 Each function builds the ``torch.nn`` layer that computes the same thing as a numpy layer,
 holding *copies* of its parameters in the same dtype; :func:`cnn_to_torch` does it for a
@@ -18,7 +18,7 @@ def _torch_dtype(array: np.ndarray) -> torch.dtype:
 
 
 def conv2d_to_torch(layer) -> nn.Conv2d:
-    """``nn.Conv2d`` equal to a :class:`dlcourse.cnn.Conv2D` (weights copied)."""
+    """``nn.Conv2d`` equal to a :class:`dlcourse.models.cnn.Conv2D` (weights copied)."""
     W, b = layer.params["W"], layer.params["b"]
     twin = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
                      stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
@@ -31,7 +31,7 @@ def conv2d_to_torch(layer) -> nn.Conv2d:
 
 def pool_to_torch(layer) -> nn.Module:
     """``nn.MaxPool2d`` / ``nn.AvgPool2d`` equal to a numpy pooling layer."""
-    from ..cnn import AvgPool2D, MaxPool2D
+    from dlcourse.models.cnn import AvgPool2D, MaxPool2D
 
     if isinstance(layer, MaxPool2D):
         return nn.MaxPool2d(layer.kernel_size, stride=layer.stride)
@@ -55,7 +55,7 @@ def batchnorm_to_torch(layer) -> nn.BatchNorm2d:
 
 def layer_to_torch(layer) -> nn.Module:
     """The torch twin of one numpy layer: its own ``to_torch()``, else the MLP twins'
-    (Dense, activations, Dropout from :mod:`dlcourse.layers`)."""
+    (Dense, activations, Dropout from :mod:`dlcourse.core.layers`)."""
     if hasattr(layer, "to_torch"):
         return layer.to_torch()
     from .mlp import layer_to_torch as mlp_layer_to_torch

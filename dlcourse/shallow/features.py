@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array, check_positive
 
 __all__ = [
     "dft_matrix", "dft", "idft", "dct_matrix", "dct", "idct", "dct2", "idct2",

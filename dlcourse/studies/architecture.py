@@ -10,7 +10,7 @@ Where depth wins: :func:`tent_map` composed ``k`` times is a sawtooth with ``2**
 pieces. :func:`sawtooth_network` computes it exactly with ``k`` hidden layers of two ReLU
 units (``6k + 1`` parameters), while one hidden layer of ``m`` ReLU units has at most
 ``m + 1`` linear pieces, so it needs ``2**k - 1`` units. :func:`mlp_from_weights` turns
-weight and bias lists into a :class:`~dlcourse.layers.MLP`.
+weight and bias lists into a :class:`~dlcourse.core.layers.MLP`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from .checks import check_positive
+from dlcourse.core.checks import check_positive
 
 
 def count_parameters(sizes) -> int:
@@ -55,9 +55,9 @@ def depth_width_experiment(X_train, y_train, X_val, y_val, depths=(1, 2, 4, 8),
     "parameters", "train_accuracy", "val_accuracy", "ms_per_epoch"}``. Adam, batch 64, the
     same seed everywhere.
     """
-    from .layers import MLP
-    from .optim import Adam
-    from .training import evaluate, train
+    from dlcourse.core.layers import MLP
+    from dlcourse.core.optim import Adam
+    from dlcourse.core.training import evaluate, train
 
     n_in, n_out = X_train.shape[1], int(np.max(y_train)) + 1
     rows = []
@@ -85,7 +85,7 @@ def step_seconds(model, X, y, repeats: int = 30) -> float:
     is the best estimate of the step's own cost, and comparisons of two models stay fair on
     a busy machine.
     """
-    from .losses import softmax_cross_entropy
+    from dlcourse.core.losses import softmax_cross_entropy
 
     check_positive(repeats, "repeats", integer=True)
     best = float("inf")
@@ -113,9 +113,9 @@ def tent_map(x, k: int = 1) -> np.ndarray:
 
 
 def mlp_from_weights(weights, biases, activation: str = "relu", dtype=np.float64):
-    """An :class:`~dlcourse.layers.MLP` whose Dense layers hold ``weights[i]`` (n_i, n_{i+1})
+    """An :class:`~dlcourse.core.layers.MLP` whose Dense layers hold ``weights[i]`` (n_i, n_{i+1})
     and ``biases[i]`` (n_{i+1},); hidden layers use ``activation``, the last one is linear."""
-    from .layers import MLP, Dense
+    from dlcourse.core.layers import MLP, Dense
 
     weights = [np.asarray(W, dtype=dtype) for W in weights]
     biases = [np.asarray(b, dtype=dtype).reshape(-1) for b in biases]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array, check_positive
 
 
 def true_function(x):

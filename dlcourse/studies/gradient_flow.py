@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Activation, Dense, Sequential
-from .losses import softmax_cross_entropy
+from dlcourse.core.layers import Activation, Dense, Sequential
+from dlcourse.core.losses import softmax_cross_entropy
 
 
 def _dense_layers(model: Sequential):

@@ -1,10 +1,10 @@
 """The course's numpy MLP as scikit-learn estimators (base learner or meta-learner in a stack).
 
-:class:`MLPClassifier` and :class:`MLPRegressor` build a :class:`dlcourse.layers.MLP`, train
-it with :class:`dlcourse.optim.Adam` through :func:`dlcourse.training.train`, and expose the
+:class:`MLPClassifier` and :class:`MLPRegressor` build a :class:`dlcourse.core.layers.MLP`, train
+it with :class:`dlcourse.core.optim.Adam` through :func:`dlcourse.core.training.train`, and expose the
 scikit-learn protocol: ``fit``/``predict``/``predict_proba``/``score``, ``get_params`` and
 ``set_params``, ``clone``, so they work in ``Pipeline``, ``cross_val_score``, grid searches
-and the stacking estimators of :mod:`dlcourse.stacking`.
+and the stacking estimators of :mod:`dlcourse.shallow.stacking`.
 
 Inputs are not rescaled here (put a ``StandardScaler`` in front in a ``Pipeline`` when the
 features are on different scales). The regressor standardises its *targets* internally, so
@@ -20,11 +20,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .layers import MLP
-from .losses import softmax
-from .optim import Adam
-from .regularization import l2_penalty
-from .training import train
+from dlcourse.core.layers import MLP
+from dlcourse.core.losses import softmax
+from dlcourse.core.optim import Adam
+from dlcourse.core.regularization import l2_penalty
+from dlcourse.core.training import train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -101,9 +101,9 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     Attributes
     ----------
     classes_ : array of shape (n_classes,)
-    model_ : dlcourse.layers.MLP
+    model_ : dlcourse.core.layers.MLP
         The trained network; it outputs one logit per class.
-    history_ : dlcourse.training.History
+    history_ : dlcourse.core.training.History
         Training loss and accuracy per epoch.
     n_features_in_ : int
 
@@ -150,8 +150,8 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
 
     Attributes
     ----------
-    model_ : dlcourse.layers.MLP
-    history_ : dlcourse.training.History
+    model_ : dlcourse.core.layers.MLP
+    history_ : dlcourse.core.training.History
     y_mean_, y_scale_ : float
     n_features_in_ : int
 

@@ -7,7 +7,7 @@ its weights in torch's layout (``in_proj_weight`` (3E, E) holding W_q, W_k, W_v 
 
 **Masks.** Here a boolean mask is ``True`` where a query MAY attend to a key — the
 convention of ``F.scaled_dot_product_attention``. ``nn.MultiheadAttention`` uses the
-opposite one (``True`` = blocked); :func:`dlcourse.twins.attention.torch_mha_mask` converts.
+opposite one (``True`` = blocked); :func:`dlcourse.torch.attention.torch_mha_mask` converts.
 A float mask is added to the scores (``-inf`` blocks). A query whose keys are all blocked
 gets NaN weights, as in torch.
 """
@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .checks import as_float_array
-from .module import Module
+from dlcourse.core.checks import as_float_array
+from dlcourse.core.module import Module
 
 
 def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -185,7 +185,7 @@ class MultiHeadAttention(Module):
 
     def to_torch(self):
         """A ``torch.nn.MultiheadAttention(batch_first=True)`` with copies of the weights."""
-        from .twins.attention import mha_to_torch
+        from dlcourse.torch.attention import mha_to_torch
 
         return mha_to_torch(self)
 

@@ -1,5 +1,5 @@
 """Layers (层) of a multilayer network, in the forward/backward/cache protocol of
-:class:`dlcourse.module.Module`, and the containers :class:`Sequential` and :class:`MLP`.
+:class:`dlcourse.core.module.Module`, and the containers :class:`Sequential` and :class:`MLP`.
 
 Shapes use n for the batch size. Every layer keeps the dtype of its parameters (float32 by
 default, float64 for gradient checks) and is vectorized over the batch: the work is a few
@@ -39,7 +39,7 @@ class Dense(Module):
         Input features and output units.
     init : str or callable
         ``"he"`` (default, for ReLU), ``"xavier"`` (for tanh/sigmoid), ``"normal"`` (std 0.01),
-        or a function ``(n_in, n_out, rng, dtype) -> W`` (see :mod:`dlcourse.init`).
+        or a function ``(n_in, n_out, rng, dtype) -> W`` (see :mod:`dlcourse.core.init`).
     seed : int, SeedSequence or Generator
         Seed of the initial weights; biases start at zero.
     dtype : numpy float dtype, default float32
@@ -101,7 +101,7 @@ class Dense(Module):
 # --- activation layers -------------------------------------------------------------------
 
 class Activation(Module):
-    """An elementwise activation as a layer, by name from :mod:`dlcourse.activations`.
+    """An elementwise activation as a layer, by name from :mod:`dlcourse.core.activations`.
 
     ``Activation("relu")`` behaves like ``ReLU()``; names: relu, leaky_relu, sigmoid, tanh,
     identity. Shapes: x (n, ...) -> out of the same shape; no parameters. The cache holds what
@@ -299,7 +299,7 @@ class Sequential(Module):
         Dense becomes ``nn.Linear`` (weight = W.T), activations and dropout their torch
         namesakes; float64 parameters give a float64 twin. Imports torch on first call.
         """
-        from .twins.mlp import sequential_to_torch
+        from dlcourse.torch.mlp import sequential_to_torch
 
         return sequential_to_torch(self)
 

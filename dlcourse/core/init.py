@@ -1,7 +1,7 @@
 """Weight initialization (权重初始化): Xavier/Glorot and He, plus a small normal.
 
 Every initializer has the signature ``init(n_in, n_out, rng, dtype) -> W`` with ``W`` of
-shape (n_in, n_out), the layout :class:`dlcourse.layers.Dense` uses (``out = x @ W + b``).
+shape (n_in, n_out), the layout :class:`dlcourse.core.layers.Dense` uses (``out = x @ W + b``).
 
 - Xavier/Glorot keeps the variance of activations and of gradients roughly constant through
   a layer with a symmetric activation (tanh, sigmoid): Var(W) = 2 / (n_in + n_out).

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_float_array, check_positive
-from .module import Module
+from dlcourse.core.checks import as_float_array, check_positive
+from dlcourse.core.module import Module
 
 # --------------------------------------------------------------------------------------------
 # Single steps, written like the formulas (teaching and reference implementations)
@@ -197,7 +197,7 @@ class _Recurrent(Module):
 
     def to_torch(self):
         """``torch.nn.RNN``/``torch.nn.LSTM`` holding copies of these weights (imports torch)."""
-        from .twins.rnn import recurrent_to_torch
+        from dlcourse.torch.rnn import recurrent_to_torch
 
         return recurrent_to_torch(self)
 

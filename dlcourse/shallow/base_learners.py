@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from .sklearn_compat import MLPClassifier, MLPRegressor
+from .estimators import MLPClassifier, MLPRegressor
 
 
 def _scaled(model):

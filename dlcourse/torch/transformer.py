@@ -2,7 +2,7 @@
 
 This module imports torch at the top; ``import dlcourse`` never imports it. The model is
 the encoder of "Attention Is All You Need" at toy size: token embedding + sinusoidal
-positional encoding (:func:`dlcourse.attention.positional_encoding`), ``n_layers`` blocks of
+positional encoding (:func:`dlcourse.models.attention.positional_encoding`), ``n_layers`` blocks of
 multi-head self-attention and a position-wise feed-forward network (each with a residual
 connection and layer normalisation), and a linear read-out at every position. Every block
 keeps its attention weights on request, so a notebook can look at what the model attends to.
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .attention import positional_encoding
+from dlcourse.models.attention import positional_encoding
 
 TASKS = ("sort", "reverse")
 

@@ -1,7 +1,7 @@
 """A recurrent layer with a linear readout: sequence classification and sequence prediction.
 
-:class:`SequenceModel` = :class:`~dlcourse.rnn.RNN` or :class:`~dlcourse.rnn.LSTM`
-(batch-first) followed by a :class:`~dlcourse.layers.Dense` layer on the last hidden state
+:class:`SequenceModel` = :class:`~dlcourse.models.rnn.RNN` or :class:`~dlcourse.models.rnn.LSTM`
+(batch-first) followed by a :class:`~dlcourse.core.layers.Dense` layer on the last hidden state
 (``readout="last"``: one output per sequence) or on every step (``readout="all"``).
 :meth:`SequenceModel.fit` trains it with Adam and gradient clipping.
 """
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_float_array, check_positive
-from .layers import Dense
-from .losses import mse, softmax_cross_entropy
-from .module import Module
-from .optim import Adam
+from dlcourse.core.checks import as_float_array, check_positive
+from dlcourse.core.layers import Dense
+from dlcourse.core.losses import mse, softmax_cross_entropy
+from dlcourse.core.module import Module
+from dlcourse.core.optim import Adam
+
 from .rnn import LSTM, RNN, clip_gradients
 
 _LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mse": mse}
@@ -154,6 +155,6 @@ class SequenceModel(Module):
 
     def to_torch(self):
         """The torch twin (``nn.LSTM``/``nn.RNN`` + ``nn.Linear``) with copied weights."""
-        from .twins.rnn import sequence_model_to_torch
+        from dlcourse.torch.rnn import sequence_model_to_torch
 
         return sequence_model_to_torch(self)

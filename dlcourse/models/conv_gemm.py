@@ -1,6 +1,6 @@
 """Convolution lowered to matrix products (GEMM), tuned for numpy and a BLAS library.
 
-:mod:`dlcourse.cnn` teaches two convolutions: the loops of the formula and the readable
+:mod:`dlcourse.models.cnn` teaches two convolutions: the loops of the formula and the readable
 *im2col* (copy every patch into a column, then one matrix product). This module does the same
 im2col arithmetic, arranged so that almost all of the time goes to BLAS. Three ideas:
 

@@ -3,7 +3,7 @@
     z = x · w + b        (net input, 净输入)
     a = f(z)             (output, 输出)
 
-:class:`Neuron` follows the :class:`~dlcourse.module.Module` protocol (forward/backward with
+:class:`Neuron` follows the :class:`~dlcourse.core.module.Module` protocol (forward/backward with
 an explicit cache) and can train itself by full-batch gradient descent with :meth:`fit`.
 :meth:`Neuron.to_torch` builds the same neuron in torch, to compare outputs and gradients.
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import get_activation
-from .checks import as_float_array, check_positive, check_same_length
-from .losses import binary_cross_entropy_with_logits, mse
-from .module import Module
+from dlcourse.core.activations import get_activation
+from dlcourse.core.checks import as_float_array, check_positive, check_same_length
+from dlcourse.core.losses import binary_cross_entropy_with_logits, mse
+from dlcourse.core.module import Module
 
 
 class Neuron(Module):
@@ -144,7 +144,7 @@ class Neuron(Module):
         """
         import torch
 
-        from .twins.neuron import TorchNeuron
+        from dlcourse.torch.neuron import TorchNeuron
 
         dtype = torch.float64 if self.params["w"].dtype == np.float64 else torch.float32
         twin = TorchNeuron(self.n_inputs, self.activation.name).to(dtype)
