@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from harness import median_time, report, settle
 
 from dlcourse.models.attention import MultiHeadAttention, causal_mask, scaled_dot_product_attention
+from dlcourse.torch import to_torch
 
 N, L, E, H = 32, 32, 64, 4
 
@@ -25,7 +26,7 @@ def main() -> None:
     dout = rng.standard_normal((N, L, E)).astype(np.float32)
     mask = causal_mask(L)
     mha = MultiHeadAttention(E, H, seed=0, dtype=np.float32)
-    twin = mha.to_torch()
+    twin = to_torch(mha)
     xt = torch.from_numpy(x).requires_grad_(True)
     dt, mt = torch.from_numpy(dout), torch.from_numpy(~mask)
 

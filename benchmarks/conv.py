@@ -100,8 +100,9 @@ def main(argv=None) -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall clock (default) or process CPU time (with --threads 1)")
     parser.add_argument("--path", choices=("tuned", "layer"), default="tuned",
-                        help="tuned: dlcourse.models.conv_gemm (default); layer: dlcourse.models.cnn.Conv2D "
-                             "as installed, for before/after comparisons")
+                        help="tuned: dlcourse.models.conv_gemm (default); layer: "
+                             "dlcourse.models.cnn.Conv2D as installed, for before/after "
+                             "comparisons")
     args = parser.parse_args(argv)
     step_of = numpy_step if args.path == "tuned" else layer_step
     import torch

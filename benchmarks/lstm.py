@@ -3,8 +3,9 @@
 Batch 32, T = 50, input 32, hidden 128; target numpy/torch ≤ 1.0 with one thread (issue 17).
 Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
 dx and every weight gradient. The numpy LSTM rows run the tuned time loops of
-:mod:`dlcourse.models.lstm_fused` (what ``dlcourse.models.rnn.LSTM`` uses); the row "LSTM, dlcourse.models.rnn as
-installed" runs the layer class itself, for comparison while it still has its own loops.
+:mod:`dlcourse.models.lstm_fused` (what ``dlcourse.models.rnn.LSTM`` uses); the row
+"LSTM, dlcourse.models.rnn as installed" runs the layer class itself, for comparison while it
+still has its own loops.
 Also reports the tanh RNN and a 2-layer LSTM. Three tables: the default thread count of both
 libraries (2 here), and both limited to one thread, in wall time and in process CPU time
 (the steadiest on a shared machine: it does not count the time spent waiting for a core
@@ -24,6 +25,7 @@ from harness import report
 
 from dlcourse.models.lstm_fused import lstm_backward, lstm_forward
 from dlcourse.models.rnn import LSTM, RNN
+from dlcourse.torch import to_torch
 
 T, N, D, H = 50, 32, 32, 128
 
@@ -84,7 +86,7 @@ def run_table(repeats: int, threads: int, clock=time.perf_counter) -> None:
                 ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2), fused_lstm_step),
                 ("LSTM, dlcourse.models.rnn as installed", LSTM(D, H), numpy_step),
                 ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H), numpy_step)]:
-            twin = model.to_torch()
+            twin = to_torch(model)
             t_np, t_torch = interleaved_medians(step(model, x, dout),
                                                 torch_step(twin, x, dout), repeats,
                                                 clock=clock)

@@ -32,6 +32,7 @@ from harness import settle  # noqa: E402
 from dlcourse.core.layers import MLP  # noqa: E402
 from dlcourse.core.losses import softmax_cross_entropy  # noqa: E402
 from dlcourse.core.optim import SGD  # noqa: E402
+from dlcourse.torch import to_torch
 
 SIZES = [  # (layer sizes, batch)
     ([64, 128, 128, 10], 64),
@@ -124,7 +125,7 @@ def main(repeats: int = 9) -> None:
         X = rng.standard_normal((batch, sizes[0])).astype(np.float32)
         y = rng.integers(0, sizes[-1], batch)
         model = MLP(sizes, seed=0)
-        twin = model.to_torch()
+        twin = to_torch(model)
         fns = {"numpy": numpy_step(model, SGD(model, lr=0.01), X, y),
                "torch": torch_step(twin, X, y)}
         if sizes == [784, 512, 512, 10] and batch == 1024:

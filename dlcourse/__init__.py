@@ -1,22 +1,22 @@
 """dlcourse — the support library of an open deep-learning course.
 
-The modules read like the course's table of contents (by concept, never by chapter number;
-README.md has the full table):
+Its folders read like the course (by concept, never by chapter number; CONTRIBUTING.md has
+the map and the rules of which may import which):
 
-- the neuron: :mod:`~dlcourse.core.activations`, :mod:`~dlcourse.models.neuron`, :mod:`~dlcourse.core.module`
-- networks and learning: :mod:`~dlcourse.core.layers`, :mod:`~dlcourse.core.losses`,
-  :mod:`~dlcourse.core.init`, :mod:`~dlcourse.core.optim`, :mod:`~dlcourse.core.schedules`,
-  :mod:`~dlcourse.core.regularization`, :mod:`~dlcourse.core.training`
-- models: :mod:`~dlcourse.models.cnn`, :mod:`~dlcourse.models.rnn`, :mod:`~dlcourse.models.sequence_models`,
-  :mod:`~dlcourse.models.attention`, :mod:`~dlcourse.torch.transformer` and :mod:`~dlcourse.torch.gan` (torch)
-- shallow learning: :mod:`~dlcourse.shallow.features`, :mod:`~dlcourse.shallow.gmm`,
-  :mod:`~dlcourse.shallow.stacking`, :mod:`~dlcourse.shallow.estimators`
-- checking: :mod:`~dlcourse.core.gradcheck`, :mod:`~dlcourse.core.autograd`
-- :mod:`dlcourse.data`, :mod:`dlcourse.widgets`, :mod:`dlcourse.torch` (torch),
-  :mod:`dlcourse.grading` (release, self-check, class grading with nbgrader)
-
-numpy is the from-scratch backend; torch is its twin and is imported only when a function
-that needs it is called, so ``import dlcourse`` stays fast.
+- :mod:`dlcourse.core` — the numpy core a student builds on: activations, the Module
+  protocol, layers, losses, initialisation, optimizers, schedules, regularization, the
+  training loop, metrics, history, saving, autograd and gradient checks.
+- :mod:`dlcourse.models` — the models of the chapters: the neuron, CNN, RNN/LSTM (with their
+  tuned kernels), sequence models, attention.
+- :mod:`dlcourse.shallow` — shallow learning: hand-made features, GMM, stacking, and the
+  scikit-learn estimators.
+- :mod:`dlcourse.data` — every data set: synthetic with a fixed seed, or bundled.
+- :mod:`dlcourse.studies` — experiment helpers each serving one chapter's study.
+- :mod:`dlcourse.widgets` — the interactive figures.
+- :mod:`dlcourse.torch` — everything torch: the twins of the numpy models, torch's
+  gradients, the GAN and the Transformer. Nothing else imports torch, so ``import dlcourse``
+  stays instant.
+- :mod:`dlcourse.grading` — release, self-check and class grading with nbgrader.
 """
 
 __version__ = "0.1.0"

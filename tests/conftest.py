@@ -19,3 +19,17 @@ import pytest  # noqa: E402
 def rng():
     """A seeded generator: every test is deterministic."""
     return np.random.default_rng(1234)
+
+
+#: What each folder of tests/ tests; its name is also a marker, applied here, so
+#: ``-m library`` runs the library's unit tests and ``-m "not environment"`` skips the slow
+#: environment checks. Finer markers (nbgrader, notebooks, binder, browser, hub) stay on the
+#: tests themselves.
+FOLDERS = ("library", "grading", "notebooks", "environment")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = item.path.relative_to(config.rootpath).parts
+        if len(parts) > 2 and parts[0] == "tests" and parts[1] in FOLDERS:
+            item.add_marker(parts[1])

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = list_chapters(ROOT)
 #: The frozen one-chapter course the grading machinery's tests grade (its nbgrader_config.py
 #: says why).
-CLASS_ROOT = ROOT / "tests" / "grading_course"
+CLASS_ROOT = ROOT / "tests" / "grading" / "grading_course"
 
 
 def solution_notebook(chapter: str, root: Path = ROOT) -> Path:

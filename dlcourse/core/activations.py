@@ -26,6 +26,20 @@ def sigmoid(z):
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
+def softmax(z, axis: int = -1):
+    """Softmax along ``axis`` (the last by default): e^z / Σ e^z, a probability distribution.
+
+    Computed as e^(z − max z), so it never overflows. Shapes: any -> the same shape, summing
+    to 1 along ``axis``; float32 stays float32. A slice that is all −inf (attention with
+    every position masked) gives NaN, as in torch.
+    """
+    z = as_float_array(z, "z")
+    e = z - np.max(z, axis=axis, keepdims=True)
+    np.exp(e, out=e)                               # in place: no extra temporaries
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
 def sigmoid_grad(z):
     """Derivative of the sigmoid: s(z) * (1 - s(z)); at most 0.25, at z = 0."""
     s = sigmoid(z)
@@ -77,8 +91,9 @@ def identity_grad(z):
     return np.ones_like(as_float_array(z, "z"))
 
 
-class Activation(NamedTuple):
-    """An activation function paired with its derivative and its output range."""
+class ActivationFunction(NamedTuple):
+    """An activation function paired with its derivative and its output range (the layer
+    that applies one in a network is :class:`dlcourse.core.layers.Activation`)."""
 
     name: str
     fn: Callable
@@ -86,18 +101,18 @@ class Activation(NamedTuple):
     output_range: tuple[float, float]
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_grad, (0.0, 1.0)),
-    "tanh": Activation("tanh", tanh, tanh_grad, (-1.0, 1.0)),
-    "relu": Activation("relu", relu, relu_grad, (0.0, float("inf"))),
-    "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_grad,
-                             (float("-inf"), float("inf"))),
-    "identity": Activation("identity", identity, identity_grad,
-                           (float("-inf"), float("inf"))),
+ACTIVATIONS: dict[str, ActivationFunction] = {
+    "sigmoid": ActivationFunction("sigmoid", sigmoid, sigmoid_grad, (0.0, 1.0)),
+    "tanh": ActivationFunction("tanh", tanh, tanh_grad, (-1.0, 1.0)),
+    "relu": ActivationFunction("relu", relu, relu_grad, (0.0, float("inf"))),
+    "leaky_relu": ActivationFunction("leaky_relu", leaky_relu, leaky_relu_grad,
+                                     (float("-inf"), float("inf"))),
+    "identity": ActivationFunction("identity", identity, identity_grad,
+                                   (float("-inf"), float("inf"))),
 }
 
 
-def get_activation(name: str) -> Activation:
+def get_activation(name: str) -> ActivationFunction:
     """Look up an activation by name, with an error that lists the valid names."""
     try:
         return ACTIVATIONS[name]

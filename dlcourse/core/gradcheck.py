@@ -1,8 +1,10 @@
-"""Gradient checks (梯度检验): analytic gradients against finite differences and torch.
+"""Gradient checks (梯度检验): analytic gradients against finite differences.
 
 Relative error follows the CS231n convention, max |a - b| / max(|a| + |b|, tiny),
 elementwise. In float64 a correct backward pass typically gives below 1e-7; around 1e-4
 is suspicious unless the function has kinks (ReLU at 0); above 1e-2 is a bug.
+The torch side of the check, autograd's own gradients, is
+:func:`dlcourse.torch.gradients.torch_gradients`.
 """
 
 from __future__ import annotations
@@ -81,22 +83,3 @@ def check_module_gradients(module, x, dout=None, seed: int = 0,
         numeric = numerical_gradient_of_output(output, param, dout, h)
         errors[name] = relative_error(analytic[name], numeric)
     return errors
-
-
-def torch_gradients(fn: Callable, inputs: dict[str, np.ndarray], dout=None):
-    """Run ``fn(**tensors)`` in torch autograd; return ``(out, {name: dLoss/dinput})``.
-
-    Each numpy input becomes a leaf tensor of the same dtype with ``requires_grad``.
-    Loss = sum(out * dout) (``dout`` defaults to ones), the same convention as
-    :func:`numerical_gradient_of_output`. torch is imported here, not at module import.
-    """
-    import torch
-
-    tensors = {k: torch.tensor(np.asarray(v), requires_grad=True) for k, v in inputs.items()}
-    out = fn(**tensors)
-    upstream = torch.ones_like(out) if dout is None else torch.as_tensor(
-        np.asarray(dout), dtype=out.dtype)
-    out.backward(upstream)
-    grads = {k: (t.grad.numpy() if t.grad is not None else np.zeros_like(inputs[k]))
-             for k, t in tensors.items()}
-    return out.detach().numpy(), grads

@@ -17,7 +17,7 @@ import numpy as np
 from .activations import get_activation, sigmoid
 from .checks import as_float_array, check_positive
 from .init import get_initializer
-from .module import Module
+from .module import Module, accepts_need_dx
 
 
 def _same_dtype(x, dtype, name, shape_hint, n_cols=None):
@@ -51,7 +51,7 @@ class Dense(Module):
         super().__init__()
         check_positive(n_in, "n_in", integer=True)
         check_positive(n_out, "n_out", integer=True)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
         self.init = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         W = get_initializer(init)(n_in, n_out, rng, dtype)
         self.params["W"] = np.ascontiguousarray(W, dtype=dtype)
@@ -207,7 +207,7 @@ class Dropout(Module):
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
             raise ValueError(f"dropout probability p must be in [0, 1), got {p!r}")
         self.p = float(p)
-        self.rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
@@ -288,20 +288,10 @@ class Sequential(Module):
                              f"entries), got {len(cache)}")
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if i == 0 and not need_dx and _accepts_need_dx(layer):
+            if i == 0 and not need_dx and accepts_need_dx(layer):
                 return layer.backward(dout, cache[i], need_dx=False)
             dout = layer.backward(dout, cache[i])
         return dout
-
-    def to_torch(self):
-        """The same network as a ``torch.nn.Sequential`` holding copies of the weights.
-
-        Dense becomes ``nn.Linear`` (weight = W.T), activations and dropout their torch
-        namesakes; float64 parameters give a float64 twin. Imports torch on first call.
-        """
-        from dlcourse.torch.mlp import sequential_to_torch
-
-        return sequential_to_torch(self)
 
 
 class MLP(Sequential):
@@ -344,9 +334,3 @@ class MLP(Sequential):
     def __repr__(self) -> str:
         extra = f", dropout={self.dropout}" if self.dropout else ""
         return f"MLP({self.sizes}, activation={self.activation!r}{extra})"
-
-
-def _accepts_need_dx(layer) -> bool:
-    import inspect
-
-    return "need_dx" in inspect.signature(layer.backward).parameters

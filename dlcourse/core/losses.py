@@ -60,17 +60,6 @@ def binary_cross_entropy_with_logits(logits, target):
     return float(loss), (sigmoid(z) - y) / n
 
 
-def softmax(logits):
-    """Softmax over the last axis: e^z / Σ e^z, computed as e^(z - max z) so it never overflows.
-
-    Shapes: logits (n, k) (or any shape) -> probabilities of the same shape, rows sum to 1.
-    """
-    z = as_float_array(logits, "logits")
-    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
-    e /= np.sum(e, axis=-1, keepdims=True)
-    return e
-
-
 def _check_labels(y, n: int, k: int) -> np.ndarray:
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != n:
@@ -128,3 +117,36 @@ def zero_one_loss(y_pred, y_true) -> float:
     if y_true.size == 0:
         raise ValueError("y_true is empty: a loss needs at least one sample")
     return float(np.mean(y_pred != y_true))
+
+
+#: The losses a model is trained with by name, and what "accuracy" means for each: class
+#: labels (argmax of the logits), binary labels (logit > 0), or none (regression).
+LOSSES = {
+    "softmax_cross_entropy": (softmax_cross_entropy, "multiclass"),
+    "mse": (mse, None),
+    "binary_cross_entropy_with_logits": (binary_cross_entropy_with_logits, "binary"),
+}
+
+
+def resolve_loss(loss):
+    """``(loss_fn, kind)`` for a loss name in :data:`LOSSES` or a callable ``(pred, target)
+    -> (loss, dloss/dpred)``; kind picks the accuracy: "multiclass", "binary", None (no
+    accuracy) or "auto" (guessed from the shapes, for a callable)."""
+    if callable(loss):
+        return loss, "auto"
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {tuple(LOSSES)} or a callable (pred, target) -> "
+                         f"(loss, grad), got {loss!r}")
+    fn, kind = LOSSES[loss]
+    if loss == "softmax_cross_entropy":
+        return fn, kind
+
+    def matched(pred, target):
+        # (n,) targets against (n, 1) outputs: reshape instead of broadcasting to (n, n).
+        target = np.asarray(target)
+        if target.ndim == pred.ndim - 1 and target.size == pred.size:
+            target = target.reshape(pred.shape)
+        return fn(pred, target.astype(pred.dtype, copy=False))
+
+    return matched, kind
+

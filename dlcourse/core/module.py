@@ -66,3 +66,11 @@ class Module:
                 raise ValueError(f"parameter {name!r} has shape {p.shape}, "
                                  f"the state has shape {value.shape}")
             p[...] = value
+
+
+def accepts_need_dx(module) -> bool:
+    """Whether ``module.backward`` takes ``need_dx``: a layer that can skip dLoss/dinput
+    (the first layer of a network never needs it, and training never needs it of the data)."""
+    import inspect
+
+    return "need_dx" in inspect.signature(module.backward).parameters

@@ -141,3 +141,20 @@ class Adam(Optimizer):
 
     def __repr__(self) -> str:
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps})"
+
+
+def clip_gradients(module, max_norm: float) -> float:
+    """Gradient clipping (梯度裁剪) by global norm, like ``torch.nn.utils.clip_grad_norm_``.
+
+    If the L2 norm of all gradients together exceeds ``max_norm``, scale every gradient in
+    place by max_norm / norm. Works on anything with ``named_parameters()`` yielding
+    (name, param, grad). Returns the norm *before* clipping.
+    """
+    check_positive(max_norm, "max_norm")
+    grads = [grad for _, _, grad in module.named_parameters()]
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    if norm > max_norm:
+        scale = max_norm / (norm + 1e-6)
+        for grad in grads:
+            grad *= scale
+    return norm

@@ -1,4 +1,4 @@
-"""The training loop (训练循环), early stopping (早停法), inference and model files.
+"""The training loop (训练循环) and early stopping (早停法).
 
 ``train`` works with any :class:`dlcourse.core.module.Module` (``forward(x, training)`` ->
 ``(out, cache)``, ``backward(dout, cache)``, ``named_parameters()``) and any optimizer with
@@ -10,6 +10,7 @@
         loss, dout = loss_fn(out, y_batch)
         optimizer.zero_grad(); model.backward(dout, cache)
         loss += regularization(model)                # optional, adds its gradient
+        clip_gradients(model, clip)                  # optional
         optimizer.step()
 
 then the validation set is evaluated (``training=False``: dropout off) and early stopping
@@ -19,158 +20,19 @@ epoch's mini-batches, measured while the weights were still moving (as Keras rep
 
 from __future__ import annotations
 
-import inspect
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from dlcourse.data.batching import iterate_minibatches
 
 from .checks import as_float_array, check_positive, check_same_length
+from .history import History, LivePlot
+from .losses import resolve_loss
+from .metrics import accuracy, evaluate
+from .module import accepts_need_dx
+from .optim import clip_gradients
 
-LOSSES = ("softmax_cross_entropy", "mse", "binary_cross_entropy_with_logits")
-
-
-# --------------------------------------------------------------------------- losses & metrics
-
-def _resolve_loss(loss):
-    """Return ``(loss_fn, kind)``; kind picks the accuracy: "multiclass", "binary" or None."""
-    if callable(loss):
-        return loss, "auto"
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES} or a callable (pred, target) -> "
-                         f"(loss, grad), got {loss!r}")
-    from . import losses
-
-    fn = getattr(losses, loss)
-    kind = {"softmax_cross_entropy": "multiclass", "mse": None,
-            "binary_cross_entropy_with_logits": "binary"}[loss]
-    if loss == "softmax_cross_entropy":
-        return fn, kind
-
-    def matched(pred, target):
-        # (n,) targets against (n, 1) outputs: reshape instead of broadcasting to (n, n).
-        target = np.asarray(target)
-        if target.ndim == pred.ndim - 1 and target.size == pred.size:
-            target = target.reshape(pred.shape)
-        return fn(pred, target.astype(pred.dtype, copy=False))
-
-    return matched, kind
-
-
-def _accuracy(out: np.ndarray, y: np.ndarray, kind) -> float:
-    """Fraction of correct predictions, or nan when accuracy does not apply (regression)."""
-    if kind == "auto":
-        kind = "multiclass" if out.ndim == 2 and out.shape[1] > 1 and y.ndim == 1 else None
-    if kind == "multiclass":
-        return float(np.mean(out.argmax(axis=1) == y))
-    if kind == "binary":
-        return float(np.mean((out.reshape(y.shape) > 0) == (y > 0.5)))
-    return float("nan")
-
-
-def _outputs(model, X, batch_size: int = 1024) -> np.ndarray:
-    """Model outputs for X in inference mode, computed in chunks (bounded memory)."""
-    check_positive(batch_size, "batch_size", integer=True)
-    parts = [model.forward(X[i:i + batch_size], training=False)[0]
-             for i in range(0, X.shape[0], batch_size)]
-    return np.concatenate(parts, axis=0)
-
-
-def predict(model, X, batch_size: int = 1024) -> np.ndarray:
-    """Class labels (n,): argmax of the logits, or ``logit > 0`` for a single output column."""
-    X = as_float_array(X, "X")
-    out = _outputs(model, X, batch_size)
-    if out.ndim == 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
-    return (out.reshape(-1) > 0).astype(np.int64)
-
-
-def predict_proba(model, X, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (n, k): softmax of the logits (a single logit column gives
-    ``[1 - sigmoid, sigmoid]``). Rows sum to 1."""
-    from .activations import sigmoid
-    from .losses import softmax
-
-    X = as_float_array(X, "X")
-    out = _outputs(model, X, batch_size)
-    if out.ndim == 2 and out.shape[1] > 1:
-        return softmax(out)
-    p = sigmoid(out.reshape(-1))
-    return np.column_stack([1 - p, p])
-
-
-def evaluate(model, X, y, loss="softmax_cross_entropy", batch_size: int = 1024) -> dict:
-    """``{"loss": …, "accuracy": …}`` of the model on (X, y), in inference mode (accuracy
-    is nan for regression losses)."""
-    X = as_float_array(X, "X")
-    y = np.asarray(y)
-    check_same_length(X, y, "X", "y")
-    loss_fn, kind = _resolve_loss(loss)
-    out = _outputs(model, X, batch_size)
-    value, _ = loss_fn(out, y)
-    return {"loss": float(value), "accuracy": _accuracy(out, y, kind)}
-
-
-# --------------------------------------------------------------------------- history
-
-@dataclass
-class History:
-    """What happened during training, one entry per epoch."""
-
-    train_loss: list = field(default_factory=list)
-    val_loss: list = field(default_factory=list)
-    train_accuracy: list = field(default_factory=list)
-    val_accuracy: list = field(default_factory=list)
-    lr: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_epoch: int | None = None
-
-    @property
-    def epochs(self) -> int:
-        return len(self.train_loss)
-
-    def plot(self, fig=None):
-        """Loss and accuracy curves (train and validation); marks the early-stopping epoch.
-        Returns the matplotlib figure (draws into ``fig`` when given)."""
-        import matplotlib.pyplot as plt
-
-        if fig is None:
-            fig = plt.figure(figsize=(9, 3.2))
-        fig.clear()
-        ax_loss, ax_acc = fig.subplots(1, 2)
-        epochs = np.arange(len(self.train_loss))
-        ax_loss.plot(epochs, self.train_loss, label="train")
-        if self.val_loss:
-            ax_loss.plot(epochs, self.val_loss, label="validation")
-        ax_loss.set_xlabel("epoch")
-        ax_loss.set_ylabel("loss")
-        if self.train_accuracy and not np.all(np.isnan(self.train_accuracy)):
-            ax_acc.plot(epochs, self.train_accuracy, label="train")
-            if self.val_accuracy:
-                ax_acc.plot(epochs, self.val_accuracy, label="validation")
-        ax_acc.set_xlabel("epoch")
-        ax_acc.set_ylabel("accuracy")
-        if self.best_epoch is not None:
-            for ax in (ax_loss, ax_acc):
-                ax.axvline(self.best_epoch, color="gray", ls=":", label="best epoch")
-        for ax in (ax_loss, ax_acc):
-            ax.grid(alpha=0.3)
-            if ax.lines:
-                ax.legend(loc="best", fontsize=8)
-        fig.tight_layout()
-        return fig
-
-    def __repr__(self) -> str:
-        last = (f", last train_loss={self.train_loss[-1]:.4f}" if self.train_loss else "")
-        best = f", best_epoch={self.best_epoch}" if self.best_epoch is not None else ""
-        return f"History(epochs={self.epochs}{last}{best})"
-
-
-# --------------------------------------------------------------------------- early stopping
 
 class EarlyStopping:
     """Stop when the validation loss has not improved for ``patience`` epochs.
@@ -216,43 +78,10 @@ class EarlyStopping:
                 f"restore_best={self.restore_best})")
 
 
-# --------------------------------------------------------------------------- live plot
-
-class _LivePlot:
-    """Redraws ``History.plot`` in place in a notebook; does nothing outside IPython."""
-
-    def __init__(self, min_interval: float = 1.0):
-        self.handle, self.fig, self.min_interval, self.last = None, None, min_interval, 0.0
-        try:
-            from IPython import get_ipython
-        except ImportError:  # pragma: no cover - IPython ships with Jupyter
-            return
-        shell = get_ipython()
-        if shell is None or "Terminal" in type(shell).__name__:
-            return
-        import matplotlib.pyplot as plt
-        from IPython.display import display
-
-        self.fig = plt.figure(figsize=(9, 3.2), dpi=72)
-        plt.close(self.fig)  # we display it ourselves; inline must not show it a second time
-        self.handle = display(self.fig, display_id=True)
-
-    def update(self, history: History, final: bool = False) -> None:
-        if self.handle is None:
-            return
-        now = time.perf_counter()
-        if final or now - self.last >= self.min_interval:
-            history.plot(self.fig)
-            self.handle.update(self.fig)
-            self.last = time.perf_counter()
-
-
-# --------------------------------------------------------------------------- train
-
 def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int = 10,
           batch_size: int = 64, X_val=None, y_val=None, schedule=None, regularization=None,
-          early_stopping=None, augment=None, seed=0, progress: bool = True,
-          live_plot: bool = False) -> History:
+          early_stopping=None, augment=None, clip=None, on_epoch_end=None, seed=0,
+          progress: bool = True, live_plot: bool = False) -> History:
     """Mini-batch training of ``model`` with ``optimizer``; returns a :class:`History`.
 
     Parameters
@@ -267,6 +96,11 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
         recorded training loss; the validation loss is the data loss alone.
     early_stopping : an :class:`EarlyStopping`; it restores the best weights at the end.
     augment : callable ``(X_batch, rng) -> X_batch`` applied to each training batch.
+    clip : clip the gradients to this global norm before every step
+        (:func:`dlcourse.core.optim.clip_gradients`); the norms before clipping are recorded
+        in ``History.grad_norm``, one per step.
+    on_epoch_end : callable ``(epoch, model, history) -> None``, called after each epoch's
+        validation, for measurements of your own.
     seed : seeds the shuffling and the augmentation (an int: the same run twice is identical).
     progress : tqdm progress bar over epochs (``tqdm.auto``: a widget in notebooks).
     live_plot : redraw loss/accuracy curves in the notebook as training runs.
@@ -283,13 +117,12 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
         check_same_length(X_val, y_val, "X_val", "y_val")
     if early_stopping is not None and not has_val:
         raise ValueError("early_stopping needs a validation set: pass X_val and y_val")
-    loss_fn, kind = _resolve_loss(loss)
+    loss_fn, kind = resolve_loss(loss)
     rng = np.random.default_rng(seed)
     # A training step never needs dLoss/dX of the data; layers that can skip it say so.
-    backward_kwargs = ({"need_dx": False}
-                       if "need_dx" in inspect.signature(model.backward).parameters else {})
+    backward_kwargs = {"need_dx": False} if accepts_need_dx(model) else {}
     history = History()
-    plot = _LivePlot() if live_plot else None
+    plot = LivePlot() if live_plot else None
     if early_stopping is not None:
         early_stopping.reset()
 
@@ -311,10 +144,12 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
             model.backward(dout, cache, **backward_kwargs)
             if regularization is not None:
                 value = value + float(regularization(model))
+            if clip is not None:
+                history.grad_norm.append(clip_gradients(model, clip))
             optimizer.step()
             m = X_batch.shape[0]
             total_loss += float(value) * m
-            total_correct += _accuracy(out, y_batch, kind) * m
+            total_correct += accuracy(out, y_batch, kind) * m
             n_seen += m
         history.train_loss.append(total_loss / n_seen)
         history.train_accuracy.append(total_correct / n_seen)
@@ -331,6 +166,8 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
             if early_stopping is not None:
                 stop = early_stopping.update(scores["loss"], model, epoch)
                 history.best_epoch = early_stopping.best_epoch_
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, model, history)
         history.seconds.append(time.perf_counter() - start)
         bar.set_postfix(postfix, refresh=False)
         if plot is not None:
@@ -348,26 +185,3 @@ def train(model, X, y, *, optimizer, loss="softmax_cross_entropy", epochs: int =
     if plot is not None:
         plot.update(history, final=True)
     return history
-
-
-# --------------------------------------------------------------------------- save / load
-
-def save_model(model, path) -> Path:
-    """Save every parameter (``model.state_dict()``) to an ``.npz`` file; returns the path
-    written (numpy appends ``.npz`` when missing)."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_name(path.name + ".npz")
-    np.savez(path, **model.state_dict())
-    return path
-
-
-def load_model(model, path):
-    """Load parameters saved by :func:`save_model` into ``model`` (same architecture) in
-    place; returns the model."""
-    path = Path(path)
-    if not path.exists() and path.with_name(path.name + ".npz").exists():
-        path = path.with_name(path.name + ".npz")
-    with np.load(path) as data:
-        model.load_state_dict({name: data[name] for name in data.files})
-    return model

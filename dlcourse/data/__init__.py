@@ -31,9 +31,15 @@ from .domains import (
     window_features,
 )
 from .preprocess import MinMaxScaler, Standardizer
-from .sequences import make_long_dependency, make_noisy_sines, sliding_windows
+from .sequences import (
+    SEQUENCE_TASKS,
+    make_long_dependency,
+    make_noisy_sines,
+    make_sequence_task,
+    sliding_windows,
+)
 from .splits import train_val_test_split
-from .synthetic import make_linearly_separable, make_xor
+from .synthetic import make_linearly_separable, make_sine_data, make_xor, true_function
 from .tabular import make_tabular_classification, make_tabular_regression
 
 __all__ = [
@@ -64,6 +70,10 @@ __all__ = [
     "make_long_dependency",
     "make_moons",
     "make_noisy_sines",
+    "make_sequence_task",
+    "make_sine_data",
+    "SEQUENCE_TASKS",
+    "true_function",
     "make_noisy_regression",
     "make_spirals",
     "make_tabular_classification",

@@ -16,10 +16,6 @@ import numpy as np
 from dlcourse.core.checks import as_float_array
 
 
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def _as_images(X, image_shape):
     """Return (images (n, h, w), the original shape) for 3-D input or flat + image_shape."""
     X = as_float_array(X, "X")
@@ -44,7 +40,7 @@ def shift_images(X, max_shift: int, rng, *, image_shape=None):
         raise ValueError(f"max_shift must be >= 0, got {max_shift!r}")
     if m == 0:
         return images.reshape(shape).copy()
-    rng = _rng(rng)
+    rng = np.random.default_rng(rng)
     n, h, w = images.shape
     padded = np.zeros((n, h + 2 * m, w + 2 * m), dtype=images.dtype)
     padded[:, m:m + h, m:m + w] = images
@@ -66,7 +62,7 @@ def rotate_images(X, max_degrees: float, rng, *, image_shape=None, order: int = 
         raise ValueError(f"max_degrees must be >= 0, got {max_degrees!r}")
     if max_degrees == 0:
         return images.reshape(shape).copy()
-    rng = _rng(rng)
+    rng = np.random.default_rng(rng)
     n, h, w = images.shape
     theta = np.deg2rad(rng.uniform(-max_degrees, max_degrees, size=n))[:, None, None]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
@@ -95,7 +91,7 @@ def scale_images(X, max_scale: float, rng, *, image_shape=None, order: int = 1):
         raise ValueError(f"max_scale must be in [0, 1), got {max_scale!r}")
     if max_scale == 0:
         return images.reshape(shape).copy()
-    rng = _rng(rng)
+    rng = np.random.default_rng(rng)
     n, h, w = images.shape
     factor = rng.uniform(1 - max_scale, 1 + max_scale, size=n)[:, None, None]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
@@ -114,7 +110,7 @@ def add_noise(X, std: float, rng, *, clip=None):
     X = as_float_array(X, "X")
     if std < 0:
         raise ValueError(f"std must be >= 0, got {std!r}")
-    out = X + (std * _rng(rng).standard_normal(X.shape)).astype(X.dtype)
+    out = X + (std * np.random.default_rng(rng).standard_normal(X.shape)).astype(X.dtype)
     if clip is not None:
         np.clip(out, clip[0], clip[1], out=out)
     return out
@@ -124,7 +120,7 @@ def augment_images(X, rng, max_shift: int = 1, max_degrees: float = 10, noise_st
                    *, max_scale: float = 0.0, image_shape=None, clip=None):
     """Random rotation, then scaling (if ``max_scale`` > 0), then shift, then noise: a fresh
     variant of every image in the batch."""
-    rng = _rng(rng)
+    rng = np.random.default_rng(rng)
     out = rotate_images(X, max_degrees, rng, image_shape=image_shape)
     if max_scale > 0:       # no random draw otherwise: the other transforms stay as they were
         out = scale_images(out, max_scale, rng, image_shape=image_shape)

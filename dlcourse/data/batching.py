@@ -21,7 +21,7 @@ def iterate_minibatches(X, y, batch_size: int, shuffle: bool = True, seed=0):
         check_same_length(X, y, "X", "y")
     n = X.shape[0]
     if shuffle:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        rng = np.random.default_rng(seed)
         order = rng.permutation(n)
     else:
         order = None

@@ -9,13 +9,20 @@ import numpy as np
 from dlcourse.core.checks import check_positive
 
 
-def load_digits_data(dtype=np.float32):
-    """scikit-learn's bundled 8×8 handwritten digits: ``X`` (1797, 64) with pixel values
-    scaled from 0..16 to [0, 1], ``y`` (1797,) int labels 0..9."""
+def load_digits_data(dtype=np.float32, value_range=(0.0, 1.0)):
+    """scikit-learn's bundled 8×8 handwritten digits (nothing downloaded): ``X`` (1797, 64)
+    with pixel values scaled from 0..16 to ``value_range`` ([0, 1]; a GAN's tanh generator
+    wants [-1, 1]), ``y`` (1797,) int labels 0..9."""
     from sklearn.datasets import load_digits
 
+    low, high = value_range
+    if not high > low:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range!r}")
     digits = load_digits()
-    return (digits.data / 16.0).astype(dtype), digits.target.astype(np.int64)
+    X = digits.data / 16.0
+    if (low, high) != (0.0, 1.0):
+        X = X * (high - low) + low
+    return X.astype(dtype), digits.target.astype(np.int64)
 
 
 def make_moons(n: int = 200, noise: float = 0.1, seed: int = 0, dtype=np.float64):

@@ -69,3 +69,17 @@ def make_long_dependency(n: int, length: int, seed: int = 0, dtype=np.float32):
     X[:, 0, 1] = 1.0
     y = np.repeat((X[:, 0, 0] > 0).astype(np.int64)[:, None], length, axis=1)
     return X, y
+
+
+SEQUENCE_TASKS = ("sort", "reverse")
+
+
+def make_sequence_task(n: int, length: int = 8, vocab: int = 10, task: str = "sort",
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random digit sequences X (n, length) and their targets Y (n, length), int64:
+    the same digits sorted, or reversed (the Transformer chapter's sequence-to-sequence task)."""
+    if task not in SEQUENCE_TASKS:
+        raise ValueError(f"task must be one of {SEQUENCE_TASKS}, got {task!r}")
+    X = np.random.default_rng(seed).integers(0, vocab, size=(n, length))
+    Y = np.sort(X, axis=1) if task == "sort" else X[:, ::-1].copy()
+    return X, Y

@@ -41,3 +41,16 @@ def make_xor(n_samples: int = 200, noise: float = 0.15, seed: int = 0, dtype=np.
     X = corners + noise * rng.standard_normal((n_samples, 2))
     y = (corners[:, 0] != corners[:, 1]).astype(int)
     return X.astype(dtype), y
+
+
+def true_function(x):
+    """The function behind the data: sin(2πx) on [0, 1]."""
+    return np.sin(2 * np.pi * np.asarray(x))
+
+
+def make_sine_data(n: int, noise: float = 0.2, seed: int = 0):
+    """n points x ~ U[0, 1], y = sin(2πx) + noise·ε; returns x (n,), y (n,)."""
+    check_positive(n, "n", integer=True)
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 1.0, n)
+    return x, true_function(x) + noise * rng.standard_normal(n)

@@ -4,7 +4,8 @@ An exercise that asks for a convolution is not done by calling ``dlcourse.models
 answer cell may declare, in its metadata, what it forbids::
 
     "dlcourse": {"forbid": {"task": "write the convolution yourself",
-                            "functions": ["dlcourse.models.cnn.conv2d", "scipy.signal.correlate2d"]}}
+                            "functions": ["dlcourse.models.cnn.conv2d",
+                                          "scipy.signal.correlate2d"]}}
 
 While a test calls a function of that answer, :func:`switched_off` watches every call the
 student's code makes. The check is on the function *object* (its code, for Python functions),

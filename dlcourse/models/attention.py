@@ -18,16 +18,9 @@ import math
 
 import numpy as np
 
+from dlcourse.core.activations import softmax
 from dlcourse.core.checks import as_float_array
 from dlcourse.core.module import Module
-
-
-def softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis`` (rows of -inf give NaN)."""
-    e = scores - np.max(scores, axis=axis, keepdims=True)
-    np.exp(e, out=e)                               # in place: no extra temporaries
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
 
 
 def _apply_mask(scores: np.ndarray, mask) -> np.ndarray:
@@ -182,24 +175,3 @@ class MultiHeadAttention(Module):
         self.grads["in_proj_weight"] += flat.T @ x.reshape(-1, E)
         self.grads["in_proj_bias"] += flat.sum(axis=0)
         return (flat @ self.params["in_proj_weight"]).reshape(N, L, E)
-
-    def to_torch(self):
-        """A ``torch.nn.MultiheadAttention(batch_first=True)`` with copies of the weights."""
-        from dlcourse.torch.attention import mha_to_torch
-
-        return mha_to_torch(self)
-
-    @classmethod
-    def from_torch(cls, module, dtype=np.float64) -> MultiHeadAttention:
-        """Copy the weights of a ``torch.nn.MultiheadAttention`` (with bias, same q/k/v dim)."""
-        if not module._qkv_same_embed_dim or module.in_proj_bias is None:
-            raise ValueError("only nn.MultiheadAttention with kdim = vdim = embed_dim and "
-                             "bias=True can be copied")
-        mha = cls(module.embed_dim, module.num_heads, dtype=dtype)
-        mha.load_state_dict({
-            "in_proj_weight": module.in_proj_weight.detach().cpu().numpy(),
-            "in_proj_bias": module.in_proj_bias.detach().cpu().numpy(),
-            "out_proj_weight": module.out_proj.weight.detach().cpu().numpy(),
-            "out_proj_bias": module.out_proj.bias.detach().cpu().numpy(),
-        })
-        return mha

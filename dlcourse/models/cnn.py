@@ -21,8 +21,8 @@ Two implementations live here, on purpose:
   with k·k strided slice additions (``np.add.at`` is 3–5× slower).
 
 Every layer follows :class:`dlcourse.core.module.Module`: ``forward(x, training) -> (out, cache)``
-and ``backward(dout, cache) -> dx``. ``to_torch()`` builds the torch twin
-(:mod:`dlcourse.torch.cnn`), importing torch on first use only.
+and ``backward(dout, cache) -> dx``. Their torch twins live in :mod:`dlcourse.torch.cnn`
+(``dlcourse.torch.to_torch(layer)``).
 """
 
 from __future__ import annotations
@@ -311,12 +311,6 @@ class Conv2D(Module):
             self._cols_lent = False
         return dxp[:, :, p:p + H, p:p + W].copy()
 
-    def to_torch(self):
-        """``torch.nn.Conv2d`` with copies of W and b (imports torch on first use)."""
-        from dlcourse.torch.cnn import conv2d_to_torch
-
-        return conv2d_to_torch(self)
-
 
 # ---------------------------------------------------------------------------------------
 # Pooling
@@ -391,11 +385,6 @@ class MaxPool2D(_Pool2D):
         dwin = (idx[..., None] == np.arange(k * k)) * dout[..., None]
         return self._scatter(dwin.reshape(idx.shape + (k, k)), x_shape)
 
-    def to_torch(self):
-        from dlcourse.torch.cnn import pool_to_torch
-
-        return pool_to_torch(self)
-
 
 class AvgPool2D(_Pool2D):
     """Average pooling (平均池化): the mean of every k×k window (stride defaults to k).
@@ -423,11 +412,6 @@ class AvgPool2D(_Pool2D):
         dwin = np.broadcast_to(share[..., None, None], out_shape + (k, k))
         return self._scatter(dwin, x_shape)
 
-    def to_torch(self):
-        from dlcourse.torch.cnn import pool_to_torch
-
-        return pool_to_torch(self)
-
 
 class Flatten(Module):
     """(N, C, H, W) -> (N, C·H·W), the bridge from feature maps to a dense classifier."""
@@ -446,11 +430,6 @@ class Flatten(Module):
     def backward(self, dout, cache):
         """dout (N, prod(...)) -> dx (N, ...)."""
         return np.reshape(dout, cache)
-
-    def to_torch(self):
-        import torch
-
-        return torch.nn.Flatten()
 
 
 class BatchNorm2D(Module):
@@ -511,37 +490,21 @@ class BatchNorm2D(Module):
         mean_dx = (dout * x_hat).mean(axis=axes, keepdims=True)
         return g * (dout - mean_d - x_hat * mean_dx) if m else dout * g
 
-    def to_torch(self):
-        from dlcourse.torch.cnn import batchnorm_to_torch
-
-        return batchnorm_to_torch(self)
-
 
 # ---------------------------------------------------------------------------------------
 # A small network
 # ---------------------------------------------------------------------------------------
 
-class CNN(Sequential):
-    """A :class:`~dlcourse.core.layers.Sequential` of CNN and MLP layers whose ``to_torch()`` also
-    knows the convolution and pooling layers (``nn.Conv2d``, ``nn.MaxPool2d``, …)."""
-
-    def to_torch(self):
-        """``torch.nn.Sequential`` twin with copied weights; layer indices match."""
-        from dlcourse.torch.cnn import cnn_to_torch
-
-        return cnn_to_torch(self)
-
-
 def small_cnn(in_channels: int = 1, n_classes: int = 10, image_size: int = 8,
-              channels=(32, 64), seed: int = 0, dtype=np.float32) -> CNN:
+              channels=(32, 64), seed: int = 0, dtype=np.float32) -> Sequential:
     """Two conv blocks and a linear classifier, for small images (the 8×8 digits)::
 
         Conv2D(in, c1, 3, padding=1) → ReLU → MaxPool2D(2)      (N, c1, s/2, s/2)
         Conv2D(c1, c2, 3, padding=1) → ReLU → MaxPool2D(2)      (N, c2, s/4, s/4)
         Flatten → Dense(c2·(s/4)², n_classes)                   (N, n_classes) logits
 
-    x (N, in_channels, image_size, image_size) -> logits (N, n_classes); ``to_torch()``
-    gives the same network in torch.
+    x (N, in_channels, image_size, image_size) -> logits (N, n_classes);
+    ``dlcourse.torch.to_torch(model)`` gives the same network in torch.
     """
     check_positive(image_size, "image_size", integer=True)
     if image_size % 4:
@@ -549,7 +512,7 @@ def small_cnn(in_channels: int = 1, n_classes: int = 10, image_size: int = 8,
                          f"got {image_size}")
     c1, c2 = channels
     seeds = np.random.SeedSequence(seed).generate_state(3)
-    return CNN(
+    return Sequential(
         Conv2D(in_channels, c1, 3, padding=1, seed=int(seeds[0]), dtype=dtype), ReLU(),
         MaxPool2D(2),
         Conv2D(c1, c2, 3, padding=1, seed=int(seeds[1]), dtype=dtype), ReLU(), MaxPool2D(2),

@@ -5,7 +5,8 @@
 
 :class:`Neuron` follows the :class:`~dlcourse.core.module.Module` protocol (forward/backward with
 an explicit cache) and can train itself by full-batch gradient descent with :meth:`fit`.
-:meth:`Neuron.to_torch` builds the same neuron in torch, to compare outputs and gradients.
+``dlcourse.torch.to_torch(neuron)`` builds the same neuron in torch, to compare outputs and
+gradients.
 """
 
 from __future__ import annotations
@@ -98,18 +99,20 @@ class Neuron(Module):
         y = as_float_array(y, "y", ndim=1, shape_hint="(n_samples,)")
         check_same_length(X, y, "X", "y")
         if loss == "auto":
-            loss = "bce" if self.activation.name == "sigmoid" else "mse"
+            loss = ("binary_cross_entropy_with_logits" if self.activation.name == "sigmoid"
+                    else "mse")
         z = X @ self.params["w"] + self.params["b"]
-        if loss == "bce":
+        if loss == "binary_cross_entropy_with_logits":
             if self.activation.name != "sigmoid":
-                raise ValueError("loss='bce' needs a sigmoid neuron (outputs in (0, 1))")
+                raise ValueError(f"loss={loss!r} needs a sigmoid neuron (outputs in (0, 1))")
             value, dz = binary_cross_entropy_with_logits(z, y)
             self._backward_from_net_input(dz, X)
         elif loss == "mse":
             value, da = mse(self.activation.fn(z), y)
             self._backward_from_net_input(da * self.activation.grad(z), X)
         else:
-            raise ValueError(f"loss must be 'auto', 'bce' or 'mse', got {loss!r}")
+            raise ValueError(f"loss must be 'auto', 'binary_cross_entropy_with_logits' or 'mse' "
+                             f"(the names of dlcourse.core.losses.LOSSES), got {loss!r}")
         return value
 
     def fit(self, X, y, lr: float = 0.5, epochs: int = 200, loss: str = "auto"):
@@ -136,19 +139,3 @@ class Neuron(Module):
         """Accuracy of :meth:`predict` against labels y in {0, 1}."""
         y = as_float_array(y, "y", ndim=1, shape_hint="(n_samples,)")
         return float(np.mean(self.predict(X) == y))
-
-    def to_torch(self):
-        """The same neuron as a ``torch.nn.Module`` holding copies of w and b.
-
-        Imports torch on first use only. The result maps (n, d) tensors to (n,) outputs.
-        """
-        import torch
-
-        from dlcourse.torch.neuron import TorchNeuron
-
-        dtype = torch.float64 if self.params["w"].dtype == np.float64 else torch.float32
-        twin = TorchNeuron(self.n_inputs, self.activation.name).to(dtype)
-        with torch.no_grad():
-            twin.linear.weight.copy_(torch.from_numpy(self.params["w"][None, :].copy()))
-            twin.linear.bias.copy_(torch.from_numpy(self.params["b"].reshape(1).copy()))
-        return twin

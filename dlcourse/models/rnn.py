@@ -30,17 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlcourse.core.activations import sigmoid
 from dlcourse.core.checks import as_float_array, check_positive
 from dlcourse.core.module import Module
 
 # --------------------------------------------------------------------------------------------
 # Single steps, written like the formulas (teaching and reference implementations)
 # --------------------------------------------------------------------------------------------
-
-
-def sigmoid(z):
-    """Logistic function, stable for large |z| (σ(z) = ½ tanh(z/2) + ½)."""
-    return 0.5 * np.tanh(0.5 * z) + 0.5
 
 
 def rnn_cell_forward(x, h_prev, W_ih, W_hh, b_ih, b_hh):
@@ -122,7 +118,7 @@ def lstm_forward_naive(x, h0, c0, W_ih, W_hh, b_ih, b_hh):
 
 
 class _Recurrent(Module):
-    """Shared code of RNN and LSTM: parameters, input checks, layer stacking, torch twin."""
+    """Shared code of RNN and LSTM: parameters, input checks, layer stacking."""
 
     n_gates = 1
     kind = "RNN"
@@ -194,12 +190,6 @@ class _Recurrent(Module):
 
     def _output(self, out):
         return np.ascontiguousarray(out.transpose(1, 0, 2)) if self.batch_first else out
-
-    def to_torch(self):
-        """``torch.nn.RNN``/``torch.nn.LSTM`` holding copies of these weights (imports torch)."""
-        from dlcourse.torch.rnn import recurrent_to_torch
-
-        return recurrent_to_torch(self)
 
 
 class RNN(_Recurrent):
@@ -432,23 +422,6 @@ class LSTM(_Recurrent):
             self.grads[f"bias_hh_l{k}"][idx] = db
             dh_in = (dz2 @ W_ih[idx]).reshape(T, N, -1)
         return self._output(dh_in)
-
-
-def clip_gradients(module, max_norm: float) -> float:
-    """Gradient clipping (梯度裁剪) by global norm, like ``torch.nn.utils.clip_grad_norm_``.
-
-    If the L2 norm of all gradients together exceeds ``max_norm``, scale every gradient in
-    place by max_norm / norm. Works on anything with ``named_parameters()`` yielding
-    (name, param, grad). Returns the norm *before* clipping.
-    """
-    check_positive(max_norm, "max_norm")
-    grads = [grad for _, _, grad in module.named_parameters()]
-    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
-    if norm > max_norm:
-        scale = max_norm / (norm + 1e-6)
-        for grad in grads:
-            grad *= scale
-    return norm
 
 
 def gradient_through_time(module, x, seed: int = 0) -> np.ndarray:

@@ -3,22 +3,22 @@
 :class:`SequenceModel` = :class:`~dlcourse.models.rnn.RNN` or :class:`~dlcourse.models.rnn.LSTM`
 (batch-first) followed by a :class:`~dlcourse.core.layers.Dense` layer on the last hidden state
 (``readout="last"``: one output per sequence) or on every step (``readout="all"``).
-:meth:`SequenceModel.fit` trains it with Adam and gradient clipping.
+:meth:`SequenceModel.fit` trains it with Adam and gradient clipping, through
+:func:`dlcourse.core.training.train`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.core.checks import as_float_array, check_positive
+from dlcourse.core.checks import as_float_array
 from dlcourse.core.layers import Dense
-from dlcourse.core.losses import mse, softmax_cross_entropy
+from dlcourse.core.losses import LOSSES
 from dlcourse.core.module import Module
 from dlcourse.core.optim import Adam
+from dlcourse.core.training import train
 
-from .rnn import LSTM, RNN, clip_gradients
-
-_LOSSES = {"softmax_cross_entropy": softmax_cross_entropy, "mse": mse}
+from .rnn import LSTM, RNN
 
 
 class SequenceModel(Module):
@@ -108,40 +108,33 @@ class SequenceModel(Module):
                 return self.fit(X, y, loss=loss, epochs=epochs, batch_size=batch_size, lr=lr,
                                 clip=clip, seed=seed, X_val=X_val, y_val=y_val,
                                 blas_threads=None)
-        check_positive(epochs, "epochs", integer=True)
-        check_positive(batch_size, "batch_size", integer=True)
-        if loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {sorted(_LOSSES)}, got {loss!r}")
-        loss_fn = _LOSSES[loss]
+        if loss not in ("softmax_cross_entropy", "mse"):
+            raise ValueError(f"loss must be one of ['mse', 'softmax_cross_entropy'], "
+                             f"got {loss!r}")
         X = as_float_array(X, "X", ndim=3, shape_hint="(N, T, input_size)")
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X and y must have the same number of sequences, got {len(X)} "
                              f"and {len(y)}")
-        optimizer = Adam(self, lr=lr)
-        rng = np.random.default_rng(seed)
-        self.loss_history_, self.val_accuracy_, self.grad_norm_ = [], [], []
-        for _ in range(epochs):
-            order = rng.permutation(len(X))
-            total = 0.0
-            for start in range(0, len(X), batch_size):
-                idx = order[start:start + batch_size]
-                out, cache = self.forward(X[idx], training=True)
-                if self.readout == "all":    # every step is a sample of the loss
-                    k = out.shape[-1]
-                    target = y[idx].reshape(-1) if loss != "mse" else y[idx].reshape(-1, k)
-                    value, dout = loss_fn(out.reshape(-1, k), target)
-                    dout = dout.reshape(out.shape)
-                else:
-                    value, dout = loss_fn(out, y[idx])
-                self.backward(dout, cache)
-                if clip is not None:
-                    self.grad_norm_.append(clip_gradients(self, clip))
-                optimizer.step()
-                total += value * len(idx)
-            self.loss_history_.append(total / len(X))
+        loss_fn, _ = LOSSES[loss]
+        if self.readout == "all":        # every step is a sample of the loss
+            def step_loss(out, target):
+                k = out.shape[-1]
+                target = target.reshape(-1) if loss != "mse" else target.reshape(-1, k)
+                value, dout = loss_fn(out.reshape(-1, k), target)
+                return value, dout.reshape(out.shape)
+        else:
+            step_loss = loss_fn
+        self.val_accuracy_ = []
+
+        def measure(epoch, model, history):
             if X_val is not None and loss == "softmax_cross_entropy":
                 self.val_accuracy_.append(self.accuracy(X_val, y_val))
+
+        self.history_ = train(self, X, y, optimizer=Adam(self, lr=lr), loss=step_loss,
+                              epochs=epochs, batch_size=batch_size, clip=clip,
+                              on_epoch_end=measure, seed=seed, progress=False)
+        self.loss_history_, self.grad_norm_ = self.history_.train_loss, self.history_.grad_norm
         return self
 
     def accuracy(self, X, y) -> float:
@@ -152,9 +145,3 @@ class SequenceModel(Module):
         if y.ndim == 2:
             y = y[:, -1]
         return float(np.mean(pred == y))
-
-    def to_torch(self):
-        """The torch twin (``nn.LSTM``/``nn.RNN`` + ``nn.Linear``) with copied weights."""
-        from dlcourse.torch.rnn import sequence_model_to_torch
-
-        return sequence_model_to_torch(self)

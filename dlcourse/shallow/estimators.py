@@ -1,7 +1,8 @@
 """The course's numpy MLP as scikit-learn estimators (base learner or meta-learner in a stack).
 
-:class:`MLPClassifier` and :class:`MLPRegressor` build a :class:`dlcourse.core.layers.MLP`, train
-it with :class:`dlcourse.core.optim.Adam` through :func:`dlcourse.core.training.train`, and expose the
+:class:`MLPClassifier` and :class:`MLPRegressor` build a :class:`dlcourse.core.layers.MLP`,
+train it with :class:`dlcourse.core.optim.Adam` through :func:`dlcourse.core.training.train`,
+and expose the
 scikit-learn protocol: ``fit``/``predict``/``predict_proba``/``score``, ``get_params`` and
 ``set_params``, ``clone``, so they work in ``Pipeline``, ``cross_val_score``, grid searches
 and the stacking estimators of :mod:`dlcourse.shallow.stacking`.
@@ -20,8 +21,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from dlcourse.core.activations import softmax
 from dlcourse.core.layers import MLP
-from dlcourse.core.losses import softmax
 from dlcourse.core.optim import Adam
 from dlcourse.core.regularization import l2_penalty
 from dlcourse.core.training import train
@@ -103,7 +104,7 @@ class MLPClassifier(ClassifierMixin, _MLPEstimator):
     classes_ : array of shape (n_classes,)
     model_ : dlcourse.core.layers.MLP
         The trained network; it outputs one logit per class.
-    history_ : dlcourse.core.training.History
+    history_ : dlcourse.core.history.History
         Training loss and accuracy per epoch.
     n_features_in_ : int
 
@@ -151,7 +152,7 @@ class MLPRegressor(RegressorMixin, _MLPEstimator):
     Attributes
     ----------
     model_ : dlcourse.core.layers.MLP
-    history_ : dlcourse.core.training.History
+    history_ : dlcourse.core.history.History
     y_mean_, y_scale_ : float
     n_features_in_ : int
 

@@ -56,8 +56,9 @@ def depth_width_experiment(X_train, y_train, X_val, y_val, depths=(1, 2, 4, 8),
     same seed everywhere.
     """
     from dlcourse.core.layers import MLP
+    from dlcourse.core.metrics import evaluate
     from dlcourse.core.optim import Adam
-    from dlcourse.core.training import evaluate, train
+    from dlcourse.core.training import train
 
     n_in, n_out = X_train.shape[1], int(np.max(y_train)) + 1
     rows = []

@@ -12,19 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcourse.core.checks import as_float_array, check_positive
-
-
-def true_function(x):
-    """The function behind the data: sin(2πx) on [0, 1]."""
-    return np.sin(2 * np.pi * np.asarray(x))
-
-
-def make_sine_data(n: int, noise: float = 0.2, seed: int = 0):
-    """n points x ~ U[0, 1], y = sin(2πx) + noise·ε; returns x (n,), y (n,)."""
-    check_positive(n, "n", integer=True)
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0.0, 1.0, n)
-    return x, true_function(x) + noise * rng.standard_normal(n)
+from dlcourse.data.synthetic import make_sine_data
 
 
 def polynomial_features(x, degree: int) -> np.ndarray:

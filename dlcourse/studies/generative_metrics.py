@@ -43,7 +43,7 @@ def sample_mixture(centers, n: int, std: float, seed=0) -> np.ndarray:
     ``seed`` is an int or a ``np.random.Generator``. Returns float32, shape ``(n, d)``.
     """
     centers = as_float_array(centers, "centers", ndim=2, shape_hint="(n_modes, d)")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     which = rng.integers(0, len(centers), size=n)
     noise = rng.standard_normal((n, centers.shape[1]))
     return (centers[which] + std * noise).astype(np.float32)

@@ -1,7 +1,20 @@
-"""torch twins of the numpy models, one module per concept. Importing these imports torch.
+"""Everything torch in dlcourse, and the only place that imports it.
 
-Kept apart so ``import dlcourse`` never pays torch's ~1 s import: a numpy model reaches its
-twin through a ``to_torch()`` method that imports the twin module on first call. A twin holds
-copies of the numpy model's weights, so a notebook can show both give the same outputs and
-gradients.
+- :func:`to_torch` / :func:`from_torch` (:mod:`~dlcourse.torch.convert`): the twin of a
+  numpy model, with copies of its weights, so a notebook shows both give the same outputs and
+  gradients. One module per concept registers its twins: :mod:`~dlcourse.torch.neuron`,
+  :mod:`~dlcourse.torch.mlp`, :mod:`~dlcourse.torch.cnn`, :mod:`~dlcourse.torch.rnn`,
+  :mod:`~dlcourse.torch.attention`.
+- :func:`~dlcourse.torch.gradients.torch_gradients`: autograd's gradients of any function,
+  the reference the gradient checks compare with.
+- Models written in torch only: :mod:`~dlcourse.torch.gan`, :mod:`~dlcourse.torch.transformer`.
+
+The numpy library never imports this package (a test walks every module to prove it), so
+``import dlcourse`` never pays torch's ~1 s import.
 """
+
+from . import attention, cnn, mlp, neuron, rnn  # noqa: F401 — each registers its twins
+from .convert import from_torch, to_torch, torch_dtype
+from .gradients import torch_gradients
+
+__all__ = ["from_torch", "to_torch", "torch_dtype", "torch_gradients"]

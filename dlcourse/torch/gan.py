@@ -25,6 +25,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dlcourse.data.datasets import load_digits_data
+
 GENERATOR_LOSSES = ("non_saturating", "saturating")
 
 
@@ -295,22 +297,10 @@ def train_gan(data, *, steps: int = 2000, batch_size: int = 128, latent_dim: int
 # --------------------------------------------------------------------------- digits
 
 
-def load_digit_images() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled 8×8 digits (nothing downloaded), scaled to [-1, 1].
-
-    Returns ``X`` float32 (1797, 64) and labels ``y`` (1797,).
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    X = (digits.data / 16.0 * 2.0 - 1.0).astype(np.float32)
-    return X, digits.target
-
-
 def train_digit_gan(steps: int = 1000, batch_size: int = 64, latent_dim: int = 16,
                     hidden: int = 128, seed: int = 0, **kwargs):
     """A small GAN on the 8×8 digits: tanh generator, defaults that train in seconds."""
-    X, _ = load_digit_images()
+    X, _ = load_digits_data(value_range=(-1.0, 1.0))
     kwargs.setdefault("lr_g", 2e-3)
     kwargs.setdefault("lr_d", 2e-3)
     kwargs.setdefault("n_snapshot", 64)

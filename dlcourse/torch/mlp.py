@@ -1,49 +1,43 @@
-"""The torch twin of :class:`dlcourse.core.layers.Sequential` / :class:`~dlcourse.core.layers.MLP`.
+"""The torch twins of :mod:`dlcourse.core.layers`: Dense, the activations, Dropout, Sequential.
 
-``sequential_to_torch(model)`` builds a ``torch.nn.Sequential`` layer by layer with copies of
-the numpy weights: Dense(W (n_in, n_out), b) becomes ``nn.Linear`` with weight = W.T. The
-twin's ``state_dict`` keys ("0.weight", "0.bias", …) use the same layer indices as the numpy
-model's ("0.W", "0.b", …).
+``to_torch(model)`` builds a ``torch.nn.Sequential`` layer by layer with copies of the numpy
+weights: Dense(W (n_in, n_out), b) becomes ``nn.Linear`` with weight = W.T. The twin's
+``state_dict`` keys ("0.weight", "0.bias", …) use the same layer indices as the numpy
+model's ("0.W", "0.b", …), so a Sequential of convolutions and dense layers maps the same way.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
 
+from dlcourse.core.layers import Activation, Dense, Dropout, Sequential
 
-def _activation(name: str, alpha: float) -> nn.Module:
-    return {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
-            "identity": nn.Identity, "leaky_relu": lambda: nn.LeakyReLU(alpha)}[name]()
-
-
-def layer_to_torch(layer) -> nn.Module:
-    """One numpy layer -> its torch namesake with copied parameters."""
-    from dlcourse.core.layers import Activation, Dense, Dropout, Sequential
-
-    if isinstance(layer, Dense):
-        W, b = layer.params["W"], layer.params["b"]
-        dtype = torch.float64 if W.dtype == np.float64 else torch.float32
-        linear = nn.Linear(layer.n_in, layer.n_out, dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(W.T)))
-            linear.bias.copy_(torch.from_numpy(b.copy()))
-        return linear
-    if isinstance(layer, Activation):
-        return _activation(layer.name, layer.alpha)
-    if isinstance(layer, Dropout):
-        return nn.Dropout(layer.p)
-    if isinstance(layer, Sequential):
-        return sequential_to_torch(layer)
-    if hasattr(layer, "to_torch"):  # layers of other concepts (Conv2D, pooling, ...)
-        return layer.to_torch()
-    raise TypeError(f"no torch twin for layer {type(layer).__name__}")
+from .convert import activation_module, copy_into, to_torch, torch_dtype
 
 
-def sequential_to_torch(model) -> nn.Sequential:
-    """A ``torch.nn.Sequential`` with the same layers and copies of the weights."""
-    return nn.Sequential(*[layer_to_torch(layer) for layer in model.layers])
+@to_torch.register
+def _(layer: Dense) -> nn.Linear:
+    W, b = layer.params["W"], layer.params["b"]
+    linear = nn.Linear(layer.n_in, layer.n_out, dtype=torch_dtype(W))
+    copy_into(linear.weight, W.T)
+    copy_into(linear.bias, b)
+    return linear
+
+
+@to_torch.register
+def _(layer: Activation) -> nn.Module:
+    return activation_module(layer.name, layer.alpha)
+
+
+@to_torch.register
+def _(layer: Dropout) -> nn.Dropout:
+    return nn.Dropout(layer.p)
+
+
+@to_torch.register
+def _(model: Sequential) -> nn.Sequential:
+    return nn.Sequential(*[to_torch(layer) for layer in model.layers])
 
 
 def copy_grads_from_torch(twin: nn.Sequential) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
-"""torch twins of the numpy recurrent layers: ``nn.RNN``/``nn.LSTM`` with copied weights.
+"""The torch twins of :mod:`dlcourse.models.rnn` and :mod:`dlcourse.models.sequence_models`.
 
-The numpy layers in :mod:`dlcourse.models.rnn` use torch's parameter names, shapes and gate order
-(i, f, g, o), so the copy is a one-to-one ``load_state_dict``.
+The numpy recurrent layers use torch's parameter names, shapes and gate order (i, f, g, o),
+so ``nn.RNN``/``nn.LSTM`` get their weights by a one-to-one ``load_state_dict``.
 """
 
 from __future__ import annotations
@@ -10,20 +10,27 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlcourse.models.rnn import LSTM, RNN
+from dlcourse.models.sequence_models import SequenceModel
 
-def recurrent_to_torch(module) -> nn.Module:
-    """Build ``nn.RNN``/``nn.LSTM`` with the same sizes, layout, dtype and weights as ``module``."""
+from .convert import copy_into, to_torch, torch_dtype
+
+
+def _recurrent(module) -> nn.Module:
     kwargs = dict(input_size=module.input_size, hidden_size=module.hidden_size,
                   num_layers=module.num_layers, batch_first=module.batch_first)
     if module.kind == "LSTM":
         twin = nn.LSTM(**kwargs)
     else:
         twin = nn.RNN(nonlinearity=module.nonlinearity, **kwargs)
-    dtype = torch.float64 if module.dtype == np.float64 else torch.float32
-    twin = twin.to(dtype)
-    state = {name: torch.from_numpy(np.array(p, copy=True)) for name, p in module.params.items()}
-    twin.load_state_dict(state)
+    twin = twin.to(torch.float64 if module.dtype == np.float64 else torch.float32)
+    twin.load_state_dict({name: torch.from_numpy(np.array(p, copy=True))
+                          for name, p in module.params.items()})
     return twin
+
+
+to_torch.register(RNN, _recurrent)
+to_torch.register(LSTM, _recurrent)
 
 
 def copy_from_torch(module, twin: nn.Module) -> None:
@@ -44,12 +51,11 @@ class TorchSequenceModel(nn.Module):
         return self.head(hs[:, -1] if self.readout == "last" else hs)
 
 
-def sequence_model_to_torch(model) -> TorchSequenceModel:
-    """Twin of :class:`dlcourse.models.sequence_models.SequenceModel` with copied weights."""
-    rnn = recurrent_to_torch(model.rnn)
+@to_torch.register
+def _(model: SequenceModel) -> TorchSequenceModel:
+    rnn = _recurrent(model.rnn)
     W = model.head.params["W"]
-    head = nn.Linear(W.shape[0], W.shape[1]).to(next(rnn.parameters()).dtype)
-    with torch.no_grad():
-        head.weight.copy_(torch.from_numpy(W.T.copy()))
-        head.bias.copy_(torch.from_numpy(model.head.params["b"].copy()))
+    head = nn.Linear(W.shape[0], W.shape[1]).to(torch_dtype(W))
+    copy_into(head.weight, W.T)
+    copy_into(head.bias, model.head.params["b"])
     return TorchSequenceModel(rnn, head, model.readout)

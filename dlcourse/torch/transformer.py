@@ -7,8 +7,8 @@ multi-head self-attention and a position-wise feed-forward network (each with a 
 connection and layer normalisation), and a linear read-out at every position. Every block
 keeps its attention weights on request, so a notebook can look at what the model attends to.
 
-The task (:func:`make_sequence_task`): map a sequence of digits to the same digits sorted
-(or reversed) — one output token per input position, so an encoder alone suffices.
+The task (:func:`dlcourse.data.sequences.make_sequence_task`): map a sequence of digits to
+the same digits sorted (or reversed) — one output token per input position, so an encoder alone suffices.
 """
 
 from __future__ import annotations
@@ -19,19 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlcourse.data.sequences import make_sequence_task
 from dlcourse.models.attention import positional_encoding
-
-TASKS = ("sort", "reverse")
-
-
-def make_sequence_task(n: int, length: int = 8, vocab: int = 10, task: str = "sort",
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` random digit sequences X (n, length) and their targets Y (n, length), int64."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    X = np.random.default_rng(seed).integers(0, vocab, size=(n, length))
-    Y = np.sort(X, axis=1) if task == "sort" else X[:, ::-1].copy()
-    return X, Y
 
 
 class EncoderBlock(nn.Module):

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlcourse.studies.generalization import (
-    fit_polynomial,
-    make_sine_data,
-    predict_polynomial,
-    train_test_errors,
-    true_function,
-)
+from dlcourse.data.synthetic import make_sine_data, true_function
+from dlcourse.studies.generalization import fit_polynomial, predict_polynomial, train_test_errors
 
 
 def capacity_explorer(degree: int = 3, n_train: int = 15, noise: float = 0.2):
