@@ -41,6 +41,7 @@ from .sequences import (
 from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_sine_data, make_xor, true_function
 from .tabular import make_tabular_classification, make_tabular_regression
+from .text import load_course_text
 
 __all__ = [
     "VOWEL_FORMANTS",
@@ -64,6 +65,7 @@ __all__ = [
     "augment_images",
     "image_augmenter",
     "iterate_minibatches",
+    "load_course_text",
     "load_digits_data",
     "make_circles",
     "make_linearly_separable",
