@@ -37,6 +37,21 @@ def _cmd_release(args) -> int:
     return 0
 
 
+def _cmd_new_chapter(args) -> int:
+    from .grading.course import find_course_root
+    from .grading.scaffold import new_chapter
+
+    try:
+        written = new_chapter(args.chapter, find_course_root(), title=args.title)
+    except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as exc:
+        print(f"dlcourse new-chapter: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    print("Next: CONTRIBUTING.md's checklist for a new chapter.")
+    return 0
+
+
 def _cmd_check(args) -> int:
     from .grading.selfcheck import format_report, run_check
 
@@ -159,6 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     rel.add_argument("chapters", nargs="*", help="chapter folders, e.g. 01_neuron "
                      "(default: all)")
     rel.set_defaults(func=_cmd_release)
+
+    new = sub.add_parser("new-chapter", help="(contributors) start a chapter that already "
+                         "passes the tests: notebook, released copy, chapter test file, "
+                         "README and glossary rows")
+    new.add_argument("chapter", help="folder name NN_topic, e.g. 12_diffusion")
+    new.add_argument("--title", help="the chapter's title (default: from the name)")
+    new.set_defaults(func=_cmd_new_chapter)
 
     klass = sub.add_parser("class", help="(instructors) run a chapter through JupyterHub and "
                            "nbgrader's exchange: release, collect, grade, feedback, export "
