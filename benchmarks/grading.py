@@ -1,6 +1,6 @@
 """Wall time of `dlcourse grade` on a class of 30+ submissions of chapter 01_neuron.
 
-The class is the one the tests use (tests/test_grading.py: correct, partial, blank, broken,
+The class is the one the tests use (tests/grading/test_grading.py: correct, partial, blank, broken,
 looping, crashing and tampered notebooks). Each round grades it twice, interleaved, in one
 run: the sandboxed two-process grader (what `dlcourse grade` does) and nbgrader's own
 single-kernel grading (the tests in the student's kernel, what it did before). Run from the

@@ -2,7 +2,7 @@
 
 One kernel per chapter runs the instructor's notebook top to bottom
 (:func:`dlcourse.grading.variants.try_variants`); at each exercise it tries the chapter's
-bypasses and typical mistakes (``tests/chapters/``) against the tests, with the exercise's
+bypasses and typical mistakes (``tests/notebooks/chapters/``) against the tests, with the exercise's
 forbidden functions switched off as ``dlcourse check`` and ``dlcourse grade`` switch them off.
 At the end it checks the chapter's claims.
 """

@@ -1,8 +1,8 @@
 """nbgrader configuration of the frozen one-chapter course the class-grading tests grade.
 
-tests/grading_course/ holds chapter 01 as it stood at commit 7942a16 (three exercises:
+tests/grading/grading_course/ holds chapter 01 as it stood at commit 7942a16 (three exercises:
 sigmoid 3 points, neuron_forward 2, train_neuron 3, and a written question). The tests of
-the grading machinery (tests/test_grading*.py, tests/test_selfcheck.py) grade it, so they
+the grading machinery (tests/grading/test_grading*.py, test_selfcheck.py) grade it, so they
 do not move when the course's own chapter 01 changes.
 """
 
