@@ -41,9 +41,10 @@ from .sequences import (
 from .splits import train_val_test_split
 from .synthetic import make_linearly_separable, make_sine_data, make_xor, true_function
 from .tabular import make_tabular_classification, make_tabular_regression
-from .text import load_course_text
+from .text import CharVocabulary, load_course_text, next_symbol_windows, split_by_position
 
 __all__ = [
+    "CharVocabulary",
     "VOWEL_FORMANTS",
     "make_chirp",
     "make_noise",
@@ -81,8 +82,10 @@ __all__ = [
     "make_tabular_classification",
     "make_tabular_regression",
     "make_xor",
+    "next_symbol_windows",
     "rotate_images",
     "shift_images",
     "sliding_windows",
+    "split_by_position",
     "train_val_test_split",
 ]

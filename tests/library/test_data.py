@@ -324,3 +324,51 @@ def test_click_log_and_one_hot():
     assert np.array_equal(one_hot([2, 0], 3), [[0, 0, 1], [1, 0, 0]])
     with pytest.raises(ValueError, match="0..2"):
         one_hot([3], 3)
+
+
+# ----------------------------------------------------------------------------- text
+
+def test_course_text_vocabulary_round_trips():
+    from dlcourse.data import CharVocabulary, load_course_text
+
+    text = load_course_text()
+    vocab = CharVocabulary(text)
+    assert len(text) == 131939 and len(vocab) == 53
+    ids = vocab.encode(text)
+    assert ids.dtype == np.int64 and ids.shape == (len(text),) and ids.max() == 52
+    assert vocab.decode(ids) == text
+    assert vocab.decode(ids[:12].reshape(3, 4)) == text[:12]
+    assert vocab.symbols == "".join(sorted(set(text))) and " " in vocab.symbols
+    with pytest.raises(ValueError, match="'Q'"):
+        vocab.encode("Quiet")
+    with pytest.raises(ValueError, match="0..52"):
+        vocab.decode([0, 53])
+
+
+def test_split_by_position_keeps_order_and_covers_everything():
+    from dlcourse.data import split_by_position
+
+    train, val, test = split_by_position("abcdefghij" * 10, val_size=0.1, test_size=0.2)
+    assert (len(train), len(val), len(test)) == (70, 10, 20)
+    assert train + val + test == "abcdefghij" * 10
+    parts = split_by_position(np.arange(50))
+    assert [len(p) for p in parts] == [40, 5, 5] and parts[1][0] == 40
+    with pytest.raises(ValueError, match="< 1"):
+        split_by_position("abc" * 10, 0.5, 0.5)
+    with pytest.raises(ValueError, match="too short"):
+        split_by_position("ab")
+
+
+def test_next_symbol_windows_shift_by_one():
+    from dlcourse.data import next_symbol_windows
+
+    ids = np.arange(11)
+    X, Y = next_symbol_windows(ids, 4)
+    assert X.tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert Y.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    X2, Y2 = next_symbol_windows(ids, 4, stride=3)
+    assert X2[:, 0].tolist() == [0, 3, 6] and np.array_equal(Y2, X2 + 1)
+    with pytest.raises(ValueError, match="too short"):
+        next_symbol_windows(ids, 11)
+    with pytest.raises(ValueError, match="integer"):
+        next_symbol_windows(ids.astype(float), 3)
