@@ -53,6 +53,11 @@ def mean_squared_error(pred, target):
 def mean_squared_error(pred, target):
     return float(np.mean(np.abs(np.asarray(pred) - np.asarray(target))))
 \'\'\'),
+    Variant("ex_mean_squared_error", "no shape check: broadcasts (n, 1) against (n,)",
+            expect="compare the shapes", source=\'\'\'
+def mean_squared_error(pred, target):
+    return float(np.mean((np.asarray(pred, dtype=float) - np.asarray(target, dtype=float)) ** 2))
+\'\'\'),
 ]
 
 CLAIMS = [
@@ -104,13 +109,19 @@ def _cells(chapter: str, title: str):
         ## Exercise 1 — the mean squared error
 
         Write `mean_squared_error(pred, target)`: the mean over the samples of the squared
-        difference, $\\frac{1}{n}\\sum_i (p_i - t_i)^2$, returned as a Python float. Write it
-        with numpy yourself: the library's `mse` is switched off while the tests run.
+        difference, $\\frac{1}{n}\\sum_i (p_i - t_i)^2$, returned as a Python float. `pred`
+        and `target` must have the same shape: raise a `ValueError` that names both shapes
+        otherwise (numpy would silently broadcast an (n, 1) column against (n,) targets into
+        an (n, n) matrix). Write it with numpy yourself: the library's `mse` is switched off
+        while the tests run.
         """, grade_id="ex_mean_squared_error_task"),
         authoring.answer("ex_mean_squared_error", """
         def mean_squared_error(pred, target):
             ### BEGIN SOLUTION
             pred, target = np.asarray(pred, dtype=float), np.asarray(target, dtype=float)
+            if pred.shape != target.shape:
+                raise ValueError(f"pred has shape {pred.shape} but target has shape "
+                                 f"{target.shape}; they must be equal")
             return float(np.mean((pred - target) ** 2))
             ### END SOLUTION
         """, forbid={"task": "write the mean squared error yourself",
@@ -125,11 +136,44 @@ def _cells(chapter: str, title: str):
         assert not np.isclose(got, 2 / 3), ("got 2/3, the mean absolute error: square each "
                                             "difference")
         assert np.isclose(got, 4 / 3), f"expected 4/3 for errors (0, 0, 2), got {got}"
-        print("mean_squared_error: OK")
+        print("mean_squared_error: values OK")
         ### BEGIN HIDDEN TESTS
         rng = np.random.default_rng(7)
-        p, t = rng.normal(size=50), rng.normal(size=50)
-        assert np.isclose(mean_squared_error(p, t), np.mean((p - t) ** 2))
+        for n in (1, 5, 50):
+            p, t = rng.normal(size=n), rng.normal(size=n)
+            assert np.isclose(mean_squared_error(p, t), np.mean((p - t) ** 2))
+        ### END HIDDEN TESTS
+        """, points=1),
+        authoring.tests("test_mean_squared_error_shapes", """
+        try:
+            mean_squared_error(np.zeros((3, 1)), np.zeros(3))
+        except ValueError as error:
+            assert "(3, 1)" in str(error) and "(3,)" in str(error), (
+                f"name both shapes in the error message, got: {error}")
+        else:
+            raise AssertionError("pred (3, 1) against target (3,) must raise ValueError: "
+                                 "compare the shapes before subtracting")
+        print("mean_squared_error: shape check OK")
+        ### BEGIN HIDDEN TESTS
+        for a, b in [((2,), (3,)), ((4, 2), (2, 4)), ((1,), (5,))]:
+            try:
+                mean_squared_error(np.zeros(a), np.zeros(b))
+            except ValueError:
+                pass
+            else:
+                raise AssertionError(f"{a} against {b} must raise ValueError")
+        assert mean_squared_error(np.ones((4, 2)), np.zeros((4, 2))) == 1.0
+        ### END HIDDEN TESTS
+        """, points=1),
+        authoring.tests("test_mean_squared_error_inputs", """
+        got = mean_squared_error([1, 2], [1, 4])
+        assert isinstance(got, float) and got == 2.0, (
+            f"integer lists are numbers too: expected 2.0 for errors (0, 2), got {got!r}")
+        print("mean_squared_error: inputs OK")
+        ### BEGIN HIDDEN TESTS
+        p32, t32 = np.float32([0.5, 1.5]), np.float32([0.0, 0.0])
+        assert isinstance(mean_squared_error(p32, t32), float)
+        assert np.isclose(mean_squared_error(p32, t32), 1.25)
         ### END HIDDEN TESTS
         """, points=1),
         md(f"""
@@ -147,7 +191,8 @@ def _add_readme_rows(readme: Path, chapter: str, title: str, modules: str) -> No
     lines = readme.read_text(encoding="utf-8").splitlines()
     row = re.compile(r"^\| `\d\d_[a-z0-9_]+` \|")
     contributors = next(i for i, line in enumerate(lines) if line == "## For contributors")
-    ends = [i for i in range(len(lines) - 1) if row.match(lines[i]) and not row.match(lines[i + 1])]
+    ends = [i for i in range(len(lines)) if row.match(lines[i])
+            and (i + 1 == len(lines) or not row.match(lines[i + 1]))]
     students_end = max(i for i in ends if i < contributors)
     contributors_end = min(i for i in ends if i > contributors)
     lines.insert(contributors_end + 1, f"| `{chapter}` | {modules} |")

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
+
+import dlcourse
 
 from ..nbtools import CHAPTERS, ROOT, read, solution_notebook
+
+
+PACKAGE = Path(dlcourse.__file__).resolve().parent
 
 
 def library_modules(chapter: str) -> list[str]:
@@ -26,7 +32,7 @@ def library_modules(chapter: str) -> list[str]:
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                folder = ROOT / node.module.replace(".", "/")
+                folder = PACKAGE.parent / node.module.replace(".", "/")
                 # `from dlcourse.shallow import features` imports the module shallow.features
                 names = [f"{node.module}.{a.name}" if (folder / f"{a.name}.py").exists()
                          else node.module for a in node.names]
