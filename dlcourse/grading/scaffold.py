@@ -24,7 +24,7 @@ from .course import CHAPTER_PATTERN, list_chapters
 
 EXAMPLE_TERM = ("mean squared error", "均方误差")
 
-CHAPTER_FILE = '''"""{chapter}: bypasses, typical mistakes and claims (read by tests/notebooks/test_chapters.py).
+CHAPTER_FILE = '''"""{chapter}: bypasses, typical mistakes and claims (read by test_chapters.py).
 
 Replace the example with one entry per exercise: the bypass a student would try (it must
 score zero) and at least two typical wrong answers, each with the words its failing visible

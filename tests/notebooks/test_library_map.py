@@ -15,7 +15,6 @@ import dlcourse
 
 from ..nbtools import CHAPTERS, ROOT, read, solution_notebook
 
-
 PACKAGE = Path(dlcourse.__file__).resolve().parent
 
 

@@ -3,7 +3,7 @@
 Autograding the model answers runs the chapter as the instructor's notebook in solutions/
 (same cells, hidden tests included) up to its last test cell (the grader runs no further:
 later cells cannot change a grade), and autograding the blank student notebook runs course/
-as a student receives it. tests/notebooks/test_chapters.py runs every notebook to its end. Each run's
+as a student receives it. test_chapters.py runs every notebook to its end. Each run's
 wall time is written to test-output/notebook-times.csv.
 """
 

@@ -1,6 +1,7 @@
 """Per chapter: how students get each exercise wrong, and what the prose claims.
 
-``tests/notebooks/chapters/ch<NN>_<topic>.py`` (the chapter folder's name with ``ch`` in front) holds
+``tests/notebooks/chapters/ch<NN>_<topic>.py`` (the chapter folder's name with ``ch`` in
+front) holds
 three lists, read by ``tests/notebooks/test_chapters.py``:
 
 - ``BYPASSES``: for every autograded exercise, the shortcut a student who wants the points

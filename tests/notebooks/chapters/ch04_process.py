@@ -1,4 +1,4 @@
-"""04 Process: bypasses, typical mistakes and claims (read by tests/notebooks/test_chapters.py)."""
+"""04 Process: bypasses, typical mistakes and claims (read by test_chapters.py)."""
 
 from dlcourse.grading.variants import Claim, Variant
 

@@ -1,4 +1,4 @@
-"""05 Key components: bypasses, typical mistakes and claims (read by tests/notebooks/test_chapters.py)."""
+"""05 Key components: bypasses, typical mistakes and claims (read by test_chapters.py)."""
 
 from dlcourse.grading.variants import Claim, Variant
 
