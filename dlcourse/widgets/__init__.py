@@ -12,6 +12,7 @@ from .domains import signal_explorer
 from .frameworks import backprop_explorer
 from .gan import gan_scrubber
 from .generalization import capacity_explorer
+from .language import temperature_explorer
 from .networks import gradient_flow_explorer
 from .neuron import activation_explorer, neuron_explorer
 from .optimization import optimizer_race
@@ -24,5 +25,5 @@ __all__ = ["activation_explorer", "attention_explorer", "backprop_explorer",
            "augmentation_explorer", "capacity_explorer",
            "feature_map_explorer", "gan_scrubber",
            "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
-           "signal_explorer", "stacking_explorer",
+           "signal_explorer", "stacking_explorer", "temperature_explorer",
            "dct_compression_explorer", "spectrogram_explorer"]
