@@ -241,3 +241,39 @@ def new_chapter(chapter: str, root: Path, title: str | None = None) -> list[Path
     release([chapter], root)
     return [notebook, root / "course" / chapter, chapter_file, root / "README.md",
             root / "GLOSSARY.md"]
+
+
+def glossary_rows(notebook_text: str) -> list[tuple[str, str]]:
+    """(English, 中文) rows of a chapter's last ``### Glossary (术语表)`` table."""
+    tables = notebook_text.split("Glossary (术语表)")
+    if len(tables) < 2:
+        return []
+    rows = []
+    for line in tables[-1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if (line.lstrip().startswith("|") and len(cells) >= 2 and cells[0] != "English"
+                and not set(cells[0]) <= {"-"}):
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+def sync_glossary(root: Path) -> list[tuple[str, str, str]]:
+    """Add every chapter's glossary rows that GLOSSARY.md lacks; returns what was added."""
+    import nbformat
+
+    from .course import chapter_notebooks
+
+    added = []
+    glossary = root / "GLOSSARY.md"
+    for chapter in list_chapters(root):
+        nb = nbformat.read(str(chapter_notebooks(root / "solutions" / chapter)[0]), as_version=4)
+        text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        known = glossary.read_text(encoding="utf-8")
+        for english, chinese in glossary_rows(text):
+            line = next((l for l in known.splitlines()
+                         if l.startswith(f"| {english} | {chinese} |")), None)
+            if line is None or chapter not in line:
+                _add_glossary_row(glossary, chapter, english, chinese)
+                added.append((english, chinese, chapter))
+                known = glossary.read_text(encoding="utf-8")
+    return added

@@ -121,4 +121,6 @@ def test_chapter_glossary_is_in_the_course_glossary(chapter):
     assert chapter_rows, f"{chapter}'s glossary table is empty"
     course_rows = _glossary_rows((ROOT / "GLOSSARY.md").read_text())
     missing = sorted(chapter_rows - course_rows)
-    assert not missing, f"add these rows to GLOSSARY.md: {missing}"
+    assert not missing, (f"add these rows to GLOSSARY.md: {missing} (or run "
+                         "`python -c \"from pathlib import Path; from dlcourse.grading.scaffold "
+                         "import sync_glossary; print(sync_glossary(Path('.')))\"`)")
