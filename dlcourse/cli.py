@@ -94,6 +94,12 @@ def _cmd_grade(args) -> int:
     return 0
 
 
+def _cmd_book(args) -> int:
+    from .book.cli import main as book_main
+
+    return book_main(args.book_args)
+
+
 def _cmd_class(args) -> int:
     from .grading import classroom
     from .grading.sandbox import SandboxUnavailable
@@ -182,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--title", help="the chapter's title (default: from the name)")
     new.set_defaults(func=_cmd_new_chapter)
 
+    # Every option (--serve, --port, --help...) goes to dlcourse.book.cli, which parses them.
+    book = sub.add_parser("book", add_help=False, help="build the course as a static website "
+                          "(build/book/), executed and offline; --serve opens it; "
+                          "dlcourse book --help for the options")
+    book.set_defaults(func=_cmd_book)
+
     klass = sub.add_parser("class", help="(instructors) run a chapter through JupyterHub and "
                            "nbgrader's exchange: release, collect, grade, feedback, export "
                            "(deploy/README.md)")
@@ -219,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.command == "lab":
         args.jupyter_args = extra
+    elif args.command == "book":
+        args.book_args = extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     return args.func(args)
