@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dlcourse.grading.autograde import grade_class  # noqa: E402
-from tests.test_grading import build_class  # noqa: E402
+from tests.grading.test_grading import build_class  # noqa: E402
 
 
 def main() -> None:

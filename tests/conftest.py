@@ -33,3 +33,6 @@ def pytest_collection_modifyitems(config, items):
         parts = item.path.relative_to(config.rootpath).parts
         if len(parts) > 2 and parts[0] == "tests" and parts[1] in FOLDERS:
             item.add_marker(parts[1])
+        elif parts[:1] == ("tests",) and len(parts) == 2:
+            raise pytest.UsageError(f"tests/{parts[1]}: put it in one of the folders "
+                                    f"tests/{{{','.join(FOLDERS)}}}/")

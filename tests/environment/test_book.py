@@ -24,7 +24,7 @@ import pytest
 from dlcourse.book import execute, notebooks, site
 from dlcourse.grading import authoring, conventions
 
-from .nbtools import CHAPTERS, ROOT, read, solution_notebook
+from ..nbtools import CHAPTERS, ROOT, read, solution_notebook
 
 pytestmark = [pytest.mark.xdist_group("book"),
               pytest.mark.filterwarnings("ignore:.*is deprecated. Check CHANGES for Sphinx")]
