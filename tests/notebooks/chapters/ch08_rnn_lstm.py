@@ -1,4 +1,4 @@
-"""08 RNN/LSTM: bypasses, typical mistakes and claims (read by tests/test_chapters.py)."""
+"""08 RNN/LSTM: bypasses, typical mistakes and claims (read by tests/notebooks/test_chapters.py)."""
 
 from dlcourse.grading.variants import Claim, Variant
 
@@ -313,4 +313,192 @@ CLAIMS = [
           "assert mse_lstm < 0.95 * mse_ar, (mse_lstm, mse_ar)"),
     Claim("neither reaches the noise floor 0.0025",
           "assert min(mse_ar, mse_lstm) > 1.5 * 0.05 ** 2, (mse_ar, mse_lstm)"),
+]
+
+
+def _lstm_backward(*, dc_total="dc + dh * o * (1.0 - tanh_c ** 2)", dz_i="dc * g * i * (1.0 - i)",
+                   dz_f="dc * c_prev * f * (1.0 - f)", dz_g="dc * i * (1.0 - g ** 2)",
+                   dz_o="dh * tanh_c * o * (1.0 - o)", order=("i", "f", "g", "o"),
+                   dc_prev="dc * f", h_in_dW="h_prev", db="dz.sum(axis=0)", prelude="pass"):
+    """The model answer of Exercise 5 with one piece changed (``order``: the stacking)."""
+    blocks = {"i": "dz_i", "f": "dz_f", "g": "dz_g", "o": "dz_o"}
+    stacked = ", ".join(blocks[b] for b in order)
+    return f'''
+def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tanh_c = cache
+    {prelude}
+    dc = {dc_total}
+    dz_i, dz_f = {dz_i}, {dz_f}
+    dz_g, dz_o = {dz_g}, {dz_o}
+    dz = np.concatenate([{stacked}], axis=1)
+    return dz @ W_ih, dz @ W_hh, {dc_prev}, dz.T @ x, dz.T @ {h_in_dW}, {db}
+'''
+
+
+def _perplexity(body="return float(np.exp(-np.mean(np.log(p))))",
+                pick="np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]"):
+    """The model answer of Exercise 6 with one piece changed."""
+    return f'''
+def perplexity(probs, targets):
+    probs, targets = np.asarray(probs), np.asarray(targets)
+    p = {pick}
+    {body}
+'''
+
+
+# A bypass of Exercise 5 first recovers the step's biases from the gate values in the cache.
+_RECOVER_BIASES = """\
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tanh_c = cache
+    logit = lambda s: np.log(s / (1 - s))
+    z = np.concatenate([logit(i), logit(f), np.arctanh(g), logit(o)], axis=1)
+    b = (z - x @ W_ih.T - h_prev @ W_hh.T).mean(axis=0)"""
+
+BYPASSES += [
+    Variant("ex_lstm_step_backward", "call the library's lstm_cell_backward", kind="bypass",
+            source='''
+from dlcourse.models.rnn import lstm_cell_backward
+
+def lstm_step_backward(dh, dc, cache):
+    d = lstm_cell_backward(dh, dc, cache)
+    return d["dx"], d["dh_prev"], d["dc_prev"], d["dW_ih"], d["dW_hh"], d["db"]
+'''),
+    Variant("ex_lstm_step_backward", "torch autograd on the step rebuilt from the cache",
+            kind="bypass", source='''
+import torch as _torch
+
+def lstm_step_backward(dh, dc, cache):
+''' + _RECOVER_BIASES + '''
+    t = lambda a: _torch.tensor(np.asarray(a, dtype=float), requires_grad=True)
+    xs, hs, cs, Wi, Wh, bs = t(x), t(h_prev), t(c_prev), t(W_ih), t(W_hh), t(b)
+    H = hs.shape[1]
+    zz = xs @ Wi.T + hs @ Wh.T + bs
+    ii, ff = _torch.sigmoid(zz[:, :H]), _torch.sigmoid(zz[:, H:2 * H])
+    gg, oo = _torch.tanh(zz[:, 2 * H:3 * H]), _torch.sigmoid(zz[:, 3 * H:])
+    c = ff * cs + ii * gg
+    h = oo * _torch.tanh(c)
+    ((h * _torch.tensor(dh)).sum() + (c * _torch.tensor(dc)).sum()).backward()
+    return tuple(v.grad.numpy() for v in (xs, hs, cs, Wi, Wh, bs))
+'''),
+    Variant("ex_lstm_step_backward", "finite differences through the library's step",
+            kind="bypass", source='''
+from dlcourse.core.gradcheck import numerical_gradient
+from dlcourse.models.rnn import lstm_cell_forward
+
+def lstm_step_backward(dh, dc, cache):
+''' + _RECOVER_BIASES + '''
+    arrays = [np.array(a, dtype=float) for a in (x, h_prev, c_prev, W_ih, W_hh, b)]
+    def loss():
+        h, c, _ = lstm_cell_forward(*arrays[:5], arrays[5], np.zeros_like(arrays[5]))
+        return float(np.sum(h * dh) + np.sum(c * dc))
+    return tuple(numerical_gradient(loss, a, 1e-6) for a in arrays)
+'''),
+    Variant("ex_perplexity", "call the library's perplexity", kind="bypass", source='''
+from dlcourse.models.language_model import perplexity as _library_perplexity
+
+def perplexity(probs, targets):
+    return _library_perplexity(probs, targets)
+'''),
+    Variant("ex_perplexity", "exp of scikit-learn's log_loss", kind="bypass", source='''
+from sklearn.metrics import log_loss
+
+def perplexity(probs, targets):
+    probs = np.asarray(probs)
+    V = probs.shape[-1]
+    return float(np.exp(log_loss(np.ravel(targets), probs.reshape(-1, V), labels=np.arange(V))))
+'''),
+    Variant("ex_perplexity", "exp of the library's cross-entropy on log-probabilities",
+            kind="bypass", source='''
+from dlcourse.core.losses import softmax_cross_entropy
+
+def perplexity(probs, targets):
+    probs = np.asarray(probs)
+    loss, _ = softmax_cross_entropy(np.log(probs.reshape(-1, probs.shape[-1])), np.ravel(targets))
+    return float(np.exp(loss))
+'''),
+    Variant("ex_perplexity", "torch's nll_loss", kind="bypass", source='''
+import torch as _torch
+
+def perplexity(probs, targets):
+    probs = np.asarray(probs, dtype=float)
+    logp = _torch.log(_torch.tensor(probs.reshape(-1, probs.shape[-1])))
+    return float(_torch.exp(_torch.nn.functional.nll_loss(logp, _torch.tensor(np.ravel(targets)))))
+'''),
+]
+
+MISTAKES += [
+    # Exercise 5: the LSTM step backward
+    Variant("ex_lstm_step_backward", "the tanh'(c) path from dh into dc forgotten",
+            expect="tanh'\\(c\\) path", source=_lstm_backward(dc_total="dc")),
+    Variant("ex_lstm_step_backward", "tanh' of c missing in the path (dh * o only)",
+            expect="dc_total = dc \\+ dh \\* o \\* \\(1 - tanh_c\\*\\*2\\)",
+            source=_lstm_backward(dc_total="dc + dh * o")),
+    Variant("ex_lstm_step_backward", "sigmoid derivative written sigma * (1 - z)",
+            expect="sigmoid's derivative is sigma\\(z\\) \\* \\(1 - sigma\\(z\\)\\)",
+            source=_lstm_backward(prelude="z_i = np.log(i / (1 - i))",
+                                  dz_i="dc * g * i * (1.0 - z_i)")),
+    Variant("ex_lstm_step_backward", "tanh's derivative for the sigmoid gates",
+            expect="sigmoid's derivative",
+            source=_lstm_backward(dz_i="dc * g * (1.0 - i ** 2)",
+                                  dz_f="dc * c_prev * (1.0 - f ** 2)",
+                                  dz_o="dh * tanh_c * (1.0 - o ** 2)")),
+    Variant("ex_lstm_step_backward", "dc_prev = dc (the forget gate forgotten)",
+            expect="through the forget gate", source=_lstm_backward(dc_prev="dc")),
+    Variant("ex_lstm_step_backward", "gates stacked i, f, o, g", expect="block order i, f, g, o",
+            source=_lstm_backward(order=("i", "f", "o", "g"))),
+    Variant("ex_lstm_step_backward", "gates stacked f, i, g, o", expect="block order i, f, g, o",
+            source=_lstm_backward(order=("f", "i", "g", "o"))),
+    Variant("ex_lstm_step_backward", "db not summed over the batch",
+            expect="sum dz over the batch", source=_lstm_backward(db="dz")),
+    Variant("ex_lstm_step_backward", "db averaged over the batch", expect="averaged",
+            source=_lstm_backward(db="dz.mean(axis=0)")),
+    Variant("ex_lstm_step_backward", "dW_hh with the step's output h instead of h_prev",
+            expect="state before the step", source=_lstm_backward(h_in_dW="(o * tanh_c)")),
+    Variant("ex_lstm_step_backward", "dz allocated in float64", expect="float32", source='''
+def lstm_step_backward(dh, dc, cache):
+    x, h_prev, c_prev, W_ih, W_hh, i, f, g, o, tanh_c = cache
+    N, H = dh.shape
+    dc = dc + dh * o * (1.0 - tanh_c ** 2)
+    dz = np.zeros((N, 4 * H))
+    dz[:, :H], dz[:, H:2 * H] = dc * g * i * (1 - i), dc * c_prev * f * (1 - f)
+    dz[:, 2 * H:3 * H], dz[:, 3 * H:] = dc * i * (1 - g ** 2), dh * tanh_c * o * (1 - o)
+    return dz @ W_ih, dz @ W_hh, dc * f, dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
+'''),
+    # Exercise 6: perplexity
+    Variant("ex_perplexity", "the largest probability instead of the target's",
+            expect="probability of the target symbol",
+            source=_perplexity(pick="probs.max(axis=-1)")),
+    Variant("ex_perplexity", "the minus sign forgotten", expect="negative",
+            source=_perplexity(body="return float(np.exp(np.mean(np.log(p))))")),
+    Variant("ex_perplexity", "sum instead of mean", expect="average over the positions",
+            source=_perplexity(body="return float(np.exp(-np.sum(np.log(p))))")),
+    Variant("ex_perplexity", "1 / mean probability", expect="geometric",
+            source=_perplexity(body="return float(1 / np.mean(p))")),
+    Variant("ex_perplexity", "natural log with base-2 exponent", expect="same base",
+            source=_perplexity(body="return float(2 ** (-np.mean(np.log(p))))")),
+    Variant("ex_perplexity", "product of the probabilities (underflows)", expect="underflows",
+            source=_perplexity(body="return float(np.prod(p) ** (-1 / p.size))")),
+    Variant("ex_perplexity", "mean of the per-text perplexities",
+            expect="averaged the perplexities of the 3 texts",
+            source=_perplexity(body="return float(np.mean(np.exp(-np.mean(np.log(p), axis=-1))))")),
+    Variant("ex_perplexity", "indexing that works only for 2-D probs",
+            expect="index every leading axis",
+            source=_perplexity(pick="probs[np.arange(len(targets)), targets]")),
+]
+
+CLAIMS += [
+    Claim("on the test text the LSTM beats the bigram, the bigram beats the unigram, and both "
+          "beat uniform guessing over the 53 symbols",
+          "assert test_ppl['LSTM'] < 0.7 * test_ppl['bigram'], test_ppl\n"
+          "assert test_ppl['bigram'] < 0.8 * test_ppl['unigram'] < 0.8 * V, test_ppl"),
+    Claim("the model's own distribution (T = 1) fits the validation text about best; sharper or "
+          "flatter distributions fit it worse",
+          "assert best_T in (0.8, 1.0, 1.25), ppl_at_T\n"
+          "assert ppl_at_T[1.0] < 1.03 * min(ppl_at_T.values()), ppl_at_T\n"
+          "assert ppl_at_T[0.5] > 1.3 * ppl_at_T[1.0] and ppl_at_T[1.5] > ppl_at_T[1.0], ppl_at_T"),
+    Claim("greedy decoding loops: few of its 8-character pieces are distinct",
+          "assert distinct[0] < 0.3, distinct"),
+    Claim("as T rises the samples get more varied and less correct; at T = 1.5 most words are "
+          "invented", "assert real_words[0.5] > real_words[1.0] > real_words[1.5], real_words\n"
+          "assert distinct[0] < distinct[0.5] < distinct[1.0] <= distinct[1.5], distinct\n"
+          "assert real_words[1.5] < 0.5, real_words"),
 ]
