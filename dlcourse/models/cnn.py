@@ -10,15 +10,19 @@ patch under it::
 with stride s, dilation d and zero padding. The output size per spatial axis is
 ``(H + 2·padding − d·(k − 1) − 1) // s + 1``.
 
-Two implementations live here, on purpose:
+Three implementations live here and beside it, on purpose:
 
 - :func:`conv2d_naive` — nested Python loops over images, filters and output pixels; the
   formula above, line by line. For teaching and as the reference in the tests.
-- :class:`Conv2D` — the tuned layer. **im2col**: copy every patch into one column of a
-  matrix ("image to columns", a strided view of the padded input copied into a preallocated
-  buffer), then the whole convolution is one matrix product per batch, done by BLAS.
-  Backward reuses the columns for the weight gradient and scatters the column gradient back
-  with k·k strided slice additions (``np.add.at`` is 3–5× slower).
+- :func:`im2col` and :func:`conv2d` — the readable lowering to a matrix product: copy every
+  patch into one column of a matrix ("image to columns", a strided view of the padded input
+  copied into an array), then the whole convolution is one matrix product per batch, done
+  by BLAS. What chapter 07 teaches, and the second reference of the tests.
+- :class:`Conv2D` — the layer, on the tuned path of :mod:`dlcourse.models.conv_gemm`: the
+  same im2col arithmetic arranged for BLAS (stacked zero-padded planes, so each filter tap's
+  columns are one contiguous copy; cache-sized chunks of images; the bias as a row of ones;
+  scratch buffers reused between calls). Backward rebuilds the columns for the weight
+  gradient and adds the column gradient back with k·k slice additions (col2im).
 
 Every layer follows :class:`dlcourse.core.module.Module`: ``forward(x, training) -> (out, cache)``
 and ``backward(dout, cache) -> dx``. Their torch twins live in :mod:`dlcourse.torch.cnn`
@@ -33,6 +37,7 @@ from numpy.lib.stride_tricks import as_strided
 from dlcourse.core.checks import as_float_array, check_positive
 from dlcourse.core.layers import Dense, ReLU, Sequential
 from dlcourse.core.module import Module
+from dlcourse.models.conv_gemm import ConvWorkspace
 
 
 def _int_param(value, name: str, *, allow_zero: bool = False) -> int:
@@ -105,7 +110,8 @@ def conv2d_naive(x, W, b=None, stride: int = 1, padding: int = 0,
 
 
 # ---------------------------------------------------------------------------------------
-# im2col: the tuned path.
+# im2col: the readable lowering to one matrix product (the layer's tuned version is
+# dlcourse.models.conv_gemm).
 # ---------------------------------------------------------------------------------------
 
 def _patches_view(xp: np.ndarray, k: int, Ho: int, Wo: int, s: int, d: int) -> np.ndarray:
@@ -136,7 +142,7 @@ def im2col(x, kernel_size: int, stride: int = 1, padding: int = 0,
 
 
 def conv2d(x, W, b=None, stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
-    """The tuned convolution as a function: :func:`im2col`, then one matmul per batch.
+    """The readable im2col convolution as a function: :func:`im2col`, then one matmul.
 
     x (N, C_in, H, W), W (C_out, C_in, k, k), b (C_out,) or None -> (N, C_out, H_out, W_out).
     Same result as :func:`conv2d_naive`, hundreds of times faster.
@@ -174,7 +180,7 @@ def _init_conv_weight(init: str, shape, rng, dtype) -> np.ndarray:
 
 
 class Conv2D(Module):
-    """2-D convolution layer, tuned with im2col + one BLAS matmul per batch.
+    """2-D convolution layer: im2col + BLAS matmuls, tuned (:mod:`dlcourse.models.conv_gemm`).
 
     Parameters
     ----------
@@ -214,13 +220,9 @@ class Conv2D(Module):
         self.params["W"] = _init_conv_weight(init, shape, rng, np.dtype(dtype))
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        # Scratch buffers reused between calls (fresh MB-sized arrays cost page faults).
-        # The columns buffer is lent to one training forward's cache until its backward.
-        self._padded: np.ndarray | None = None
-        self._dpadded: np.ndarray | None = None
-        self._cols: np.ndarray | None = None
-        self._cols_lent = False
-        self._dW_per_image: np.ndarray | None = None
+        # Scratch buffers of the tuned path, reused between calls (fresh MB-sized arrays
+        # cost page faults); see dlcourse.models.conv_gemm.
+        self._workspace = ConvWorkspace()
 
     @property
     def dtype(self):
@@ -239,35 +241,14 @@ class Conv2D(Module):
         Ho, Wo = _output_hw(H, W, self.kernel_size, self.stride, self.padding, self.dilation)
         return N, self.out_channels, Ho, Wo
 
-    def _buffer(self, attr: str, shape) -> np.ndarray:
-        buf = getattr(self, attr)
-        if buf is None or buf.shape != shape or buf.dtype != self.dtype:
-            buf = np.zeros(shape, dtype=self.dtype)  # zeros: the padding border stays 0
-            setattr(self, attr, buf)
-        return buf
-
     def forward(self, x, training: bool = False):
-        """x (N, C_in, H, W) -> out (N, C_out, H_out, W_out); cache = (x.shape, cols)."""
+        """x (N, C_in, H, W) -> out (N, C_out, H_out, W_out) in the layer's dtype; cache =
+        the input's stacked planes and geometry (:mod:`dlcourse.models.conv_gemm`)."""
         x = _check_images(x, "x", self.in_channels, self.dtype)
-        N, C, H, W = x.shape
-        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
-        Ho, Wo = _output_hw(H, W, k, s, p, d)
-        if p:
-            xp = self._buffer("_padded", (N, C, H + 2 * p, W + 2 * p))
-            xp[:, :, p:p + H, p:p + W] = x
-        else:
-            xp = np.ascontiguousarray(x)
-        shape = (N, C, k, k, Ho, Wo)
-        if training and not self._cols_lent:  # lend the scratch buffer until backward
-            cols = self._buffer("_cols", shape)
-            self._cols_lent = True
-        else:  # inference, or a second forward before the first one's backward
-            cols = np.empty(shape, dtype=self.dtype)
-        np.copyto(cols, _patches_view(xp, k, Ho, Wo, s, d))
-        cols2 = cols.reshape(N, C * k * k, Ho * Wo)
-        out = np.matmul(self.params["W"].reshape(self.out_channels, -1), cols2)
-        out += self.params["b"][:, None]
-        return out.reshape(N, self.out_channels, Ho, Wo), (x.shape, cols)
+        _output_hw(x.shape[2], x.shape[3], self.kernel_size, self.stride, self.padding,
+                   self.dilation)
+        return self._workspace.forward(x, self.params["W"], self.params["b"], self.stride,
+                                       self.padding, self.dilation, training=training)
 
     def backward(self, dout, cache, *, need_dx: bool = True):
         """dout (N, C_out, H_out, W_out) -> dx (N, C_in, H, W); fills grads "W" and "b".
@@ -275,41 +256,20 @@ class Conv2D(Module):
         ``need_dx=False`` skips the input gradient and returns None (a network's first layer
         never needs dLoss/dimages; torch skips it too).
 
-        dW = Σ_n dout[n] @ cols[n]ᵀ, db = Σ dout, dcols = Wᵀ @ dout; then col2im adds each
-        of the k·k column slices back onto the (padded) input positions it was copied from.
+        The arithmetic of the readable version: dW = Σ_n dout[n] @ cols[n]ᵀ, db = Σ dout,
+        dcols = Wᵀ @ dout, then col2im adds each of the k·k column slices back onto the
+        (padded) input positions it was copied from — done by :mod:`dlcourse.models.conv_gemm`.
         """
-        x_shape, cols = cache
-        N, C, H, W = x_shape
-        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
-        Ho, Wo = cols.shape[4:]
+        g = cache.geometry
         C_out = self.out_channels
+        shape = (g.N, C_out, g.Ho, g.Wo)
         dout = as_float_array(dout, "dout", ndim=4, shape_hint=f"(N, {C_out}, H_out, W_out)")
-        if dout.shape != (N, C_out, Ho, Wo):
-            raise ValueError(f"dout must have the forward output's shape {(N, C_out, Ho, Wo)}, "
+        if dout.shape != shape:
+            raise ValueError(f"dout must have the forward output's shape {shape}, "
                              f"got {dout.shape}")
-        d2 = np.ascontiguousarray(dout, dtype=self.dtype).reshape(N, C_out, Ho * Wo)
-        cols2 = cols.reshape(N, C * k * k, Ho * Wo)
-        self.grads["b"][...] = d2.sum(axis=(0, 2))
-        # one small GEMM per image (batched inside numpy's matmul), then a sum over images;
-        # einsum's path search and tensordot's big transposed copies were slower here
-        per_image = self._buffer("_dW_per_image", (N, C_out, C * k * k))
-        np.matmul(d2, cols2.transpose(0, 2, 1), out=per_image)
-        per_image.sum(axis=0, out=self.grads["W"].reshape(C_out, -1))
-        if not need_dx:
-            if cols is self._cols:
-                self._cols_lent = False
-            return None
-        # The columns are no longer needed: write their gradient into the same buffer.
-        np.matmul(self.params["W"].reshape(C_out, -1).T, d2, out=cols2)
-        dxp = self._buffer("_dpadded", (N, C, H + 2 * p, W + 2 * p))
-        dxp[...] = 0
-        for i in range(k):                # k·k strided slice additions, no per-pixel loop
-            for j in range(k):
-                r, c = i * d, j * d
-                dxp[:, :, r:r + s * (Ho - 1) + 1:s, c:c + s * (Wo - 1) + 1:s] += cols[:, :, i, j]
-        if cols is self._cols:
-            self._cols_lent = False
-        return dxp[:, :, p:p + H, p:p + W].copy()
+        dout = np.asarray(dout, dtype=self.dtype)
+        return self._workspace.backward(dout, cache, self.params["W"], self.grads["W"],
+                                        self.grads["b"], need_dx=need_dx)
 
 
 # ---------------------------------------------------------------------------------------

@@ -16,14 +16,16 @@ Two levels of code:
 
 - small explicit single-step functions (:func:`rnn_cell_forward`, :func:`lstm_cell_forward`
   and their backward passes) that read like the formulas — for teaching and as references;
-- the tuned layers :class:`RNN` and :class:`LSTM`. What makes them fast in numpy: the input
-  projection ``x_t W_ih^T`` for all T steps is one GEMM before the time loop; the four gates
-  are one fused (N, 4H) matrix; the LSTM's sigmoid gates are evaluated with one ``tanh`` over
-  all four gates (σ(z) = ½ tanh(z/2) + ½, the ½ folded into the weights); buffers for all
-  steps are allocated once per call and written in place (``out=``); in backward the weight
-  gradients, the input gradient and the bias gradient are one GEMM each after the loop, so
-  the loop holds only the (N, 4H) × (4H, H) recurrent product and a few elementwise passes
-  on data still in cache.
+- the tuned layers :class:`RNN` and :class:`LSTM`. The RNN: the input projection
+  ``x_t W_ih^T`` for all T steps is one GEMM before the time loop, buffers for all steps are
+  allocated once per call and written in place (``out=``), and in backward the weight, input
+  and bias gradients are one GEMM each after the loop, so the loop holds only the recurrent
+  product and one elementwise pass. The LSTM runs the time loops of
+  :mod:`dlcourse.models.lstm_fused`: a (features, batch) layout, gates reordered to o, i, f, g
+  so the three sigmoids are one contiguous block evaluated with ``tanh``
+  (σ(z) = ½ tanh(z/2) + ½, the ½ folded into the weights), one GEMM per step with the input
+  and bias folded in, the backward pass's local derivatives computed a few steps at a time,
+  and buffers reused from call to call.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 from dlcourse.core.activations import sigmoid
 from dlcourse.core.checks import as_float_array, check_positive
 from dlcourse.core.module import Module
+from dlcourse.models.lstm_fused import LSTMWorkspace, lstm_backward, lstm_forward
 
 # --------------------------------------------------------------------------------------------
 # Single steps, written like the formulas (teaching and reference implementations)
@@ -284,16 +287,12 @@ class _RecurrentCache:
         self.layers, self.h_n, self.c_n = layers, h_n, c_n
 
 
-# Internal gate order of the tuned LSTM: o, i, f, g (torch stores i, f, g, o). The three
-# sigmoid gates o, i, f are then one contiguous block, and the three gates multiplied by dc in
-# backward (i, f, g) are another.
-_TORCH_BLOCK_OF = (3, 0, 1, 2)
-
-
 class LSTM(_Recurrent):
     """Long short-term memory (长短期记忆网络), ``num_layers`` stacked: torch.nn.LSTM in numpy.
 
     Gates in torch's row order i, f, g, o (see :func:`lstm_cell_forward` for the formulas).
+    The time loops are the tuned ones of :mod:`dlcourse.models.lstm_fused` (one workspace of
+    reused buffers per layer; a training forward's cache is valid until its backward).
 
     Parameters
     ----------
@@ -311,53 +310,20 @@ class LSTM(_Recurrent):
     n_gates = 4
     kind = "LSTM"
 
-    def _internal_index(self) -> np.ndarray:
-        H = self.hidden_size
-        return np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCK_OF])
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, seed: int = 0,
+                 dtype=np.float32, batch_first: bool = False) -> None:
+        super().__init__(input_size, hidden_size, num_layers, seed, dtype, batch_first)
+        self._workspaces = [LSTMWorkspace() for _ in range(self.num_layers)]
 
     def forward(self, x, training: bool = False, h0=None, c0=None):
         x = self._check_input(x)
-        T, N, _ = x.shape
-        H = self.hidden_size
+        N = x.shape[1]
         h0, c0 = self._check_state(h0, "h0", N), self._check_state(c0, "c0", N)
-        idx = self._internal_index()
-        layers, inp = [], x
-        for k in range(self.num_layers):
-            W_ih, W_hh, b_ih, b_hh = self._layer_params(k)
-            # Reorder the gates to o, i, f, g and halve the sigmoid rows: then one tanh over all
-            # four gates gives tanh(z/2) for o, i, f (σ(z) = ½ tanh(z/2) + ½) and tanh(z) for g.
-            scale = np.ones((4 * H, 1), dtype=self.dtype)
-            scale[:3 * H] = 0.5
-            Wx = W_ih[idx] * scale
-            Wh_T = np.ascontiguousarray((W_hh[idx] * scale).T)     # 51 vs 76 µs per step
-            b = (b_ih + b_hh)[idx] * scale[:, 0]
-            gates = np.empty((T, N, 4 * H), dtype=self.dtype)
-            np.matmul(inp.reshape(T * N, -1), Wx.T, out=gates.reshape(T * N, 4 * H))
-            gates += b
-            hs = np.empty((T + 1, N, H), dtype=self.dtype)
-            cs = np.empty((T + 1, N, H), dtype=self.dtype)
-            tcs = np.empty((T, N, H), dtype=self.dtype)
-            hs[0], cs[0] = h0[k], c0[k]
-            tmp, ig = np.empty((N, 4 * H), dtype=self.dtype), np.empty((N, H), dtype=self.dtype)
-            for t in range(T):
-                z = gates[t]
-                np.matmul(hs[t], Wh_T, out=tmp)
-                z += tmp
-                np.tanh(z, out=z)
-                s = z[:, :3 * H]
-                s *= 0.5
-                s += 0.5
-                o, i, f, g = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-                np.multiply(f, cs[t], out=cs[t + 1])
-                np.multiply(i, g, out=ig)
-                cs[t + 1] += ig
-                np.tanh(cs[t + 1], out=tcs[t])
-                np.multiply(o, tcs[t], out=hs[t + 1])
-            layers.append((inp, gates, hs, cs, tcs))
-            inp = hs[1:]
-        h_n = np.stack([layer[2][-1] for layer in layers])
-        c_n = np.stack([layer[3][-1] for layer in layers])
-        return self._output(inp), _RecurrentCache(layers, h_n, c_n)
+        out, layers = lstm_forward(x, h0, c0, self.params, self.num_layers, self._workspaces,
+                                   training=training)
+        h_n = np.stack([layer.h_n() for layer in layers])
+        c_n = np.stack([layer.c_n() for layer in layers])
+        return self._output(out), _RecurrentCache(layers, h_n, c_n)
 
     def gate_values(self, cache, layer: int = -1) -> dict[str, np.ndarray]:
         """The gates and states a forward pass computed, for one layer (default: the top).
@@ -365,63 +331,16 @@ class LSTM(_Recurrent):
         Returns {"i", "f", "g", "o", "c", "h"}: arrays (T, N, H), or (N, T, H) when
         ``batch_first`` — what a plot of gate activations over time needs.
         """
-        _, gates, hs, cs, _ = cache.layers[layer]
-        H = self.hidden_size
-        values = {"o": gates[..., :H], "i": gates[..., H:2 * H], "f": gates[..., 2 * H:3 * H],
-                  "g": gates[..., 3 * H:], "c": cs[1:], "h": hs[1:]}
-        return {k: self._output(v).copy() for k, v in values.items()}
+        values = cache.layers[layer].gate_values()
+        return {k: self._output(v) for k, v in values.items()}
 
     def backward(self, dout, cache):
-        layers = cache.layers
-        T, N = layers[0][0].shape[:2]
-        H = self.hidden_size
+        T, N = cache.layers[0].sequence_shape
         dh_in = self._check_dout(dout, T, N)
-        idx = self._internal_index()
-        self.dh0 = np.empty((self.num_layers, N, H), dtype=self.dtype)
-        self.dc0 = np.empty((self.num_layers, N, H), dtype=self.dtype)
-        for k in reversed(range(self.num_layers)):
-            inp, gates, hs, cs, tcs = layers[k]
-            W_ih, W_hh = self.params[f"weight_ih_l{k}"], self.params[f"weight_hh_l{k}"]
-            Wh = W_hh[idx]                                   # (4H, H), internal gate order
-            # Per step, on data that stays in cache (measured faster than computing the local
-            # derivatives for all T steps at once, which streams T·N·4H arrays many times):
-            #   dc = dc_next·f_next + dh·o·(1 - tanh(c)²)
-            #   dz = [dh·tanh(c), dc·g, dc·c_prev, dc·i] ⊙ [σ', σ', σ', tanh'] for [o, i, f, g]
-            dz = np.empty((T, N, 4 * H), dtype=self.dtype)
-            dh = np.zeros((N, H), dtype=self.dtype)
-            dc, tmp = np.empty((N, H), dtype=self.dtype), np.empty((N, H), dtype=self.dtype)
-            dc_carry = np.zeros((N, H), dtype=self.dtype)
-            mult = np.empty((N, 4 * H), dtype=self.dtype)
-            for t in reversed(range(T)):
-                s, tc, d = gates[t], tcs[t], dz[t]
-                o, i, f, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
-                dh += dh_in[t]
-                np.multiply(tc, tc, out=tmp)
-                np.subtract(1.0, tmp, out=tmp)
-                tmp *= o
-                tmp *= dh
-                np.add(dc_carry, tmp, out=dc)
-                np.multiply(s, s, out=d)                           # s², and g² for g
-                np.subtract(s[:, :3 * H], d[:, :3 * H], out=d[:, :3 * H])   # σ' = s - s²
-                np.subtract(1.0, d[:, 3 * H:], out=d[:, 3 * H:])   # tanh' = 1 - g²
-                np.multiply(dh, tc, out=mult[:, :H])
-                np.multiply(dc, g, out=mult[:, H:2 * H])
-                np.multiply(dc, cs[t], out=mult[:, 2 * H:3 * H])
-                np.multiply(dc, i, out=mult[:, 3 * H:])
-                d *= mult
-                np.multiply(dc, f, out=dc_carry)
-                np.matmul(d, Wh, out=dh)
-            self.dh0[k], self.dc0[k] = dh, dc_carry
-            dz2 = dz.reshape(T * N, 4 * H)
-            dW_ih = dz2.T @ inp.reshape(T * N, -1)
-            dW_hh = dz2.T @ hs[:-1].reshape(T * N, H)
-            db = np.ones(T * N, dtype=self.dtype) @ dz2
-            self.grads[f"weight_ih_l{k}"][idx] = dW_ih      # back to torch's i, f, g, o rows
-            self.grads[f"weight_hh_l{k}"][idx] = dW_hh
-            self.grads[f"bias_ih_l{k}"][idx] = db
-            self.grads[f"bias_hh_l{k}"][idx] = db
-            dh_in = (dz2 @ W_ih[idx]).reshape(T, N, -1)
-        return self._output(dh_in)
+        dx, grads, self.dh0, self.dc0 = lstm_backward(dh_in, cache.layers)
+        for name, grad in grads.items():
+            self.grads[name][...] = grad
+        return self._output(dx)
 
 
 def gradient_through_time(module, x, seed: int = 0) -> np.ndarray:
