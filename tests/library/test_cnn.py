@@ -24,6 +24,8 @@ from dlcourse.torch import to_torch, torch_gradients
 
 # (stride, padding, dilation)
 CONV_CASES = [(1, 0, 1), (1, 1, 1), (2, 1, 1), (1, 2, 2), (3, 1, 2), (2, 0, 1)]
+# for the layer, also padding wider than the filter's reach (its tuned path has a case there)
+LAYER_CASES = CONV_CASES + [(1, 3, 1)]
 POOL_CASES = [(2, None), (3, None), (3, 2), (2, 1), (3, 1)]
 
 
@@ -35,7 +37,7 @@ def _conv(stride, padding, dilation, dtype=np.float64, c_in=2, c_out=3, k=3, see
     return layer
 
 
-@pytest.mark.parametrize("stride,padding,dilation", CONV_CASES)
+@pytest.mark.parametrize("stride,padding,dilation", LAYER_CASES)
 def test_tuned_conv_equals_naive_loops(stride, padding, dilation, rng):
     x = rng.standard_normal((3, 2, 9, 8))
     layer = _conv(stride, padding, dilation)
@@ -70,7 +72,7 @@ def test_im2col_columns_are_the_patches(rng):
     assert np.allclose(via_matmul, conv2d_naive(x, W, None, 1, 1))
 
 
-@pytest.mark.parametrize("stride,padding,dilation", CONV_CASES)
+@pytest.mark.parametrize("stride,padding,dilation", LAYER_CASES)
 def test_conv_gradients_match_finite_differences(stride, padding, dilation, rng):
     x = rng.standard_normal((2, 2, 7, 8))
     # conv is linear in x, W and b, so a large step has no truncation error, less round-off
@@ -79,7 +81,7 @@ def test_conv_gradients_match_finite_differences(stride, padding, dilation, rng)
     assert max(errors.values()) < FLOAT64_TOLERANCE, errors
 
 
-@pytest.mark.parametrize("stride,padding,dilation", CONV_CASES)
+@pytest.mark.parametrize("stride,padding,dilation", LAYER_CASES)
 def test_conv_matches_torch_autograd(stride, padding, dilation, rng):
     torch = pytest.importorskip("torch")
     x = rng.standard_normal((3, 2, 9, 8))
@@ -329,3 +331,97 @@ def test_plain_sequential_of_cnn_layers_has_a_twin_and_skips_dx():
     assert model.backward(np.ones_like(out), cache, need_dx=False) is None
     twin = to_torch(model)
     assert np.allclose(twin(torch.tensor(x)).detach().numpy(), out, atol=1e-12)
+
+
+# ---- the layer on its tuned path (dlcourse.models.conv_gemm) ------------------------------
+
+@pytest.mark.parametrize("stride,padding,dilation", LAYER_CASES)
+def test_layer_gradients_equal_the_readable_im2col_formulas(stride, padding, dilation, rng):
+    """Conv2D.backward == the readable im2col arithmetic: dW = Σ_n dout[n] @ cols[n]ᵀ with
+    the columns of cnn.im2col, db = Σ dout, dx from differences of cnn.conv2d (linear in
+    x, so a step of 1 is exact up to round-off)."""
+    from dlcourse.models.cnn import conv2d
+
+    layer = _conv(stride, padding, dilation, c_in=3, c_out=4)
+    x = rng.standard_normal((4, 3, 8, 9))
+    out, cache = layer.forward(x, training=True)
+    W, b = layer.params["W"], layer.params["b"]
+    assert np.allclose(out, conv2d(x, W, b, stride, padding, dilation), atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(dout, cache)
+    cols = im2col(x, 3, stride, padding, dilation)
+    d2 = dout.reshape(dout.shape[0], dout.shape[1], -1)
+    assert np.allclose(layer.grads["W"], np.einsum("nol,nkl->ok", d2, cols).reshape(W.shape),
+                       atol=1e-10)
+    assert np.allclose(layer.grads["b"], dout.sum(axis=(0, 2, 3)), atol=1e-10)
+    numeric = numerical_gradient_of_output(lambda: conv2d(x, W, b, stride, padding, dilation),
+                                           x, dout, h=1.0)
+    assert np.allclose(dx, numeric, atol=1e-9)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(16, 3, 16, 32), (128, 1, 16, 8), (6, 32, 64, 16)])
+def test_layer_float32_on_the_benchmark_shapes_agrees_with_torch(shape, threads, rng):
+    """The benchmark's layers (fewer images): float32 in and out, out, dx, dW and db within
+    1e-5 (relative to the largest value) of torch in float64 on the same float32 numbers,
+    with one BLAS thread (cache-sized chunks of images) and two (one chunk)."""
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_limits
+
+    N, C, C_out, H = shape
+    layer = Conv2D(C, C_out, 3, padding=1, seed=2)
+    layer.params["b"][...] = rng.standard_normal(C_out)
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    with threadpool_limits(threads, user_api="blas"):
+        out, cache = layer.forward(x, training=True)
+        dout = rng.standard_normal(out.shape).astype(np.float32)
+        dx = layer.backward(dout, cache)
+    assert {a.dtype for a in (out, dx, layer.grads["W"], layer.grads["b"])} == {
+        np.dtype(np.float32)}
+    exact = {"x": x, "W": layer.params["W"], "b": layer.params["b"]}
+    t_out, t = torch_gradients(lambda x, W, b: torch.nn.functional.conv2d(x, W, b, padding=1),
+                               {k: v.astype(np.float64) for k, v in exact.items()},
+                               dout.astype(np.float64))
+    for mine, ref in [(out, t_out), (dx, t["x"]), (layer.grads["W"], t["W"]),
+                      (layer.grads["b"], t["b"])]:
+        assert np.max(np.abs(mine - ref)) <= 1e-5 * np.max(np.abs(ref))
+
+
+def test_layer_need_dx_false_inference_caches_and_changing_batches(rng):
+    """need_dx=False gives the same weight gradients; a cache from an inference forward
+    can still be back-propagated; batches of changing size (a last, smaller batch) and an
+    inference pass between a training forward and its backward stay exact."""
+    layer = Conv2D(2, 3, 3, padding=1, dtype=np.float64)
+    x = rng.standard_normal((5, 2, 7, 7))
+    out, cache = layer.forward(x, training=True)
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(dout, cache)
+    gW, gb = layer.grads["W"].copy(), layer.grads["b"].copy()
+    _, cache = layer.forward(x, training=True)
+    assert layer.backward(dout, cache, need_dx=False) is None
+    assert np.array_equal(layer.grads["W"], gW) and np.array_equal(layer.grads["b"], gb)
+    _, cache = layer.forward(x)                        # inference forward, then backward
+    assert np.allclose(layer.backward(dout, cache), dx, atol=1e-12)
+    assert np.allclose(layer.grads["W"], gW, atol=1e-12)
+    for N in (5, 3, 5, 1):
+        xb = rng.standard_normal((N, 2, 7, 7))
+        out, cache = layer.forward(xb, training=True)
+        layer(rng.standard_normal((2, 2, 7, 7)))        # an inference pass in between
+        assert np.allclose(out, conv2d_naive(xb, layer.params["W"], layer.params["b"], 1, 1),
+                           atol=1e-12)
+        db = rng.standard_normal(out.shape)
+        layer.backward(db, cache)
+        cols = im2col(xb, 3, 1, 1)
+        ref = np.einsum("nol,nkl->ok", db.reshape(N, 3, -1), cols).reshape(gW.shape)
+        assert np.allclose(layer.grads["W"], ref, atol=1e-10)
+
+
+def test_layer_converts_inputs_and_output_gradients_to_its_dtype(rng):
+    layer = Conv2D(2, 3, 3, padding=1)                 # float32
+    x = rng.standard_normal((2, 2, 5, 5))              # float64 input
+    out, cache = layer.forward(x, training=True)
+    assert out.dtype == np.float32
+    dx = layer.backward(rng.standard_normal(out.shape), cache)   # float64 dout
+    assert dx.dtype == np.float32 and layer.grads["W"].dtype == np.float32
+    with pytest.raises(ValueError, match="forward output's shape"):
+        layer.backward(np.ones((2, 3, 4, 4)), cache)

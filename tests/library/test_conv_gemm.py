@@ -260,3 +260,20 @@ def test_default_chunks_follow_the_blas_thread_count(rng):
                 assert g.chunk == 40
             results[threads] = workspace.forward(x, W, b, padding=1)[0]
     assert np.allclose(results[1], results[2], atol=1e-5)
+
+
+def test_row_blocks_cover_the_rows_and_respect_the_small_gemm_size():
+    """Whatever the BLAS kernel: the blocks tile 0..M in order; with small-matrix code each
+    block is at most SMALL_GEMM multiply-adds (when blocks of 16 rows allow it)."""
+    from dlcourse.models.conv_gemm import SMALL_GEMM, row_blocks, small_gemm_kernel
+
+    for M, K, N in [(512, 161, 32), (128, 512, 32), (64, 17, 4), (4096, 4096, 64), (7, 3, 2)]:
+        blocks = row_blocks(M, K, N)
+        assert blocks[0].start == 0 and blocks[-1].stop == M
+        assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
+        fits = 16 * K * N <= SMALL_GEMM
+        if small_gemm_kernel() and fits and M * K * N > SMALL_GEMM:
+            assert len(blocks) > 1
+            assert all((b.stop - b.start) * K * N <= SMALL_GEMM for b in blocks)
+        elif not fits or M * K * N <= SMALL_GEMM or not small_gemm_kernel():
+            assert len(blocks) == 1

@@ -243,6 +243,84 @@ def test_sequence_model_matches_its_torch_twin(rng):
         assert max(errors.values()) < FLOAT64_TOLERANCE, errors
 
 
+# ---- the LSTM layer on its tuned loops (dlcourse.models.lstm_fused) -----------------------
+
+def test_lstm_layer_equals_the_fused_loops(rng):
+    """LSTM.forward/backward are lstm_fused's loops on the layer's parameters: same numbers
+    (float64), for a stack of two layers with initial states."""
+    from dlcourse.models.lstm_fused import lstm_backward, lstm_forward
+
+    model = _model(LSTM, 2)
+    x = rng.standard_normal((T, N, D))
+    h0, c0 = rng.standard_normal((2, N, H)), rng.standard_normal((2, N, H))
+    out, cache = model.forward(x, training=True, h0=h0, c0=c0)
+    dout = rng.standard_normal(out.shape)
+    dx = model.backward(dout, cache)
+    ref_out, caches = lstm_forward(x, h0, c0, model.params, 2)
+    ref_dx, grads, dh0, dc0 = lstm_backward(dout, caches)
+    assert np.array_equal(out, ref_out) and np.array_equal(dx, ref_dx)
+    assert np.array_equal(model.dh0, dh0) and np.array_equal(model.dc0, dc0)
+    for name, grad in grads.items():
+        assert np.array_equal(model.grads[name], grad), name
+
+
+def test_lstm_reused_buffers_keep_interleaved_passes_right(rng):
+    """Two training forwards before their backwards (a layer used twice in one graph), an
+    inference pass in between, then new sequence lengths and batch sizes: every result
+    equals a fresh layer's."""
+    model = _model(LSTM, 2, batch_first=True)
+    x1, x2 = rng.standard_normal((N, T, D)), rng.standard_normal((N, T, D))
+    out1, cache1 = model.forward(x1, training=True)
+    out2, cache2 = model.forward(x2, training=True)
+    model.forward(rng.standard_normal((N, T, D)))                       # inference
+    d1, d2 = rng.standard_normal(out1.shape), rng.standard_normal(out2.shape)
+    results = {}
+    for key, d, cache in [(2, d2, cache2), (1, d1, cache1)]:
+        dx = model.backward(d, cache)
+        results[key] = (dx, {k: g.copy() for k, g in model.grads.items()})
+    for key, x, out, d in [(1, x1, out1, d1), (2, x2, out2, d2)]:
+        fresh = _model(LSTM, 2, batch_first=True)
+        f_out, f_cache = fresh.forward(x, training=True)
+        assert np.array_equal(out, f_out)
+        assert np.allclose(results[key][0], fresh.backward(d, f_cache), atol=1e-14)
+        for k, g in results[key][1].items():
+            assert np.allclose(g, fresh.grads[k], atol=1e-14), k
+    for shape in [(N, T, D), (2, 9, D), (N, T, D), (5, 1, D)]:
+        x = rng.standard_normal(shape)
+        out, cache = model.forward(x, training=True)
+        d = rng.standard_normal(out.shape)
+        dx = model.backward(d, cache)
+        fresh = _model(LSTM, 2, batch_first=True)
+        f_out, f_cache = fresh.forward(x, training=True)
+        assert np.array_equal(out, f_out)
+        assert np.allclose(dx, fresh.backward(d, f_cache), atol=1e-14)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_lstm_layer_at_the_benchmark_size_in_float32_agrees_with_torch(threads, rng):
+    """B = 32, T = 50, 32 -> 128 (benchmarks/lstm.py) through the layer, with one and two
+    BLAS threads: float32 throughout, within float32 round-off of torch in float64."""
+    torch = pytest.importorskip("torch")
+    from threadpoolctl import threadpool_limits
+
+    model = LSTM(32, 128, seed=0)
+    x = rng.standard_normal((50, 32, 32)).astype(np.float32)
+    with threadpool_limits(threads, user_api="blas"):
+        out, cache = model.forward(x, training=True)
+        dout = rng.standard_normal(out.shape).astype(np.float32)
+        dx = model.backward(dout, cache)
+    assert {a.dtype for a in (out, dx, *model.grads.values())} == {np.dtype(np.float32)}
+    twin = to_torch(model).double()
+    xt = torch.tensor(x.astype(np.float64), requires_grad=True)
+    out_t, _ = twin(xt)
+    out_t.backward(torch.tensor(dout.astype(np.float64)))
+    assert np.max(np.abs(out - out_t.detach().numpy())) < 1e-5
+    assert np.max(np.abs(dx - xt.grad.numpy())) < 1e-4
+    for name, p in twin.named_parameters():
+        ref = p.grad.numpy()
+        assert np.max(np.abs(model.grads[name] - ref)) <= 1e-4 * max(1.0, np.abs(ref).max())
+
+
 # ---- clipping ---------------------------------------------------------------------------
 
 def test_clip_gradients_scales_to_max_norm_like_torch(rng):
