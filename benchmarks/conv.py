@@ -15,10 +15,10 @@ shared with other jobs, 1 thread each gives steadier ratios than the default 2, 
 worker threads stall when the cores are busy. ``--clock cpu`` times with the process's CPU
 time instead of the wall clock (one thread only: it leaves out the time spent waiting for a
 core that other jobs hold, which a loaded machine adds to both sides unevenly).
-``--path layer`` times ``dlcourse.models.cnn.Conv2D`` as installed instead of the tuned path (the
-two are the same once Conv2D uses :mod:`dlcourse.models.conv_gemm`). The BLAS kernel is chosen by
-OpenBLAS (``OPENBLAS_CORETYPE`` overrides it for one run: set it on the command line only);
-the header names the one in use.
+``--path layer`` times ``dlcourse.models.cnn.Conv2D`` (the same tuned path behind the layer's
+input checks and dtype conversion) instead of :class:`~dlcourse.models.conv_gemm.ConvWorkspace`
+directly. The BLAS kernel is chosen by OpenBLAS (``OPENBLAS_CORETYPE`` overrides it for one
+run: set or unset it on the command line only); the header names the one in use.
 """
 
 from __future__ import annotations

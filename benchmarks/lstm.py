@@ -2,10 +2,11 @@
 
 Batch 32, T = 50, input 32, hidden 128; target numpy/torch ≤ 1.0 with one thread (issue 17).
 Both sides do the same work: forward over the sequence, backward of sum(out * dout) for
-dx and every weight gradient. The numpy LSTM rows run the tuned time loops of
-:mod:`dlcourse.models.lstm_fused` (what ``dlcourse.models.rnn.LSTM`` uses); the row
-"LSTM, dlcourse.models.rnn as installed" runs the layer class itself, for comparison while it
-still has its own loops.
+dx and every weight gradient. The numpy LSTM rows run ``dlcourse.models.rnn.LSTM``, whose time
+loops are those of :mod:`dlcourse.models.lstm_fused` with a workspace of reused buffers; the
+row "fused loops, fresh buffers" calls those loops without a workspace, as the functions
+``lstm_forward``/``lstm_backward`` do by default (every call then allocates, and page-faults,
+its MB-sized arrays).
 Also reports the tanh RNN and a 2-layer LSTM. Three tables: the default thread count of both
 libraries (2 here), and both limited to one thread, in wall time and in process CPU time
 (the steadiest on a shared machine: it does not count the time spent waiting for a core
@@ -38,7 +39,8 @@ def numpy_step(model, x, dout):
 
 
 def fused_lstm_step(model, x, dout):
-    """The tuned LSTM loops on the model's weights (zero initial states, time-first)."""
+    """The tuned LSTM loops on the model's weights without a workspace (zero initial states,
+    time-first)."""
     zeros = np.zeros((model.num_layers, x.shape[1], model.hidden_size), dtype=model.dtype)
 
     def run():
@@ -82,9 +84,9 @@ def run_table(repeats: int, threads: int, clock=time.perf_counter) -> None:
     torch.set_num_threads(threads)
     with threadpool_limits(threads, user_api="blas"):
         for name, model, step in [
-                (f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H), fused_lstm_step),
-                ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2), fused_lstm_step),
-                ("LSTM, dlcourse.models.rnn as installed", LSTM(D, H), numpy_step),
+                (f"LSTM fwd+bwd B={N} T={T} in={D} H={H}", LSTM(D, H), numpy_step),
+                ("LSTM 2 layers, same sizes", LSTM(D, H, num_layers=2), numpy_step),
+                ("LSTM, fused loops, fresh buffers", LSTM(D, H), fused_lstm_step),
                 ("RNN (tanh) fwd+bwd, same sizes", RNN(D, H), numpy_step)]:
             twin = to_torch(model)
             t_np, t_torch = interleaved_medians(step(model, x, dout),

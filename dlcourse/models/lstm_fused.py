@@ -1,34 +1,39 @@
 """One LSTM layer over a whole sequence, tuned for numpy: forward and backward through time.
 
 The formulas are those of :func:`dlcourse.models.rnn.lstm_cell_forward` (torch's gate order i, f,
-g, o in the weights); what changes is only how numpy spends its time. Measured on a 2-core
-AVX2 machine, where numpy's float32 ``tanh`` and ``exp`` are not vectorised (4 and 3 ns per
-element, ten times a multiplication) and every numpy call costs a few µs:
+g, o in the weights); what changes is only how numpy spends its time. Every numpy call costs
+a few µs, so the loops hold as few as possible, on contiguous memory:
 
 - **Hidden × batch layout.** Every per-step array is (features, batch): the gate blocks of the
   (4H, N) pre-activation are contiguous (H, N) slices, so each elementwise call runs on
-  contiguous memory (the batch × hidden layout of :mod:`dlcourse.models.rnn`, where each gate is a
-  strided (N, H) slice, measured slower).
+  contiguous memory (the batch × hidden layout, where each gate is a strided (N, H) slice,
+  measured slower).
 - **One GEMM per step, input and bias included.** The step multiplies the fused weights
   [W_hh | W_ih | b] by the stacked column [h_{t-1}; x_t; 1]: K grows from H to H + D + 1,
   which costs almost nothing at these sizes, and saves the separate input projection and
   two additions per step. The same stacked array gives dW_hh, dW_ih and db in one GEMM
-  after the loop.
-- **Sigmoids from one exp.** The sigmoid rows are negated in the fused weights, so one
-  ``exp`` over the contiguous (3H, N) block gives e^{−z}, and σ(z) = 1 / (1 + e^{−z}) follows
-  with an addition and a reciprocal (``exp`` is cheaper than ``tanh`` here, and overflow to
-  inf gives the right limit 0); the candidate gate keeps ``tanh``, whose relative precision
-  the float64 finite-difference checks need.
+  after the loop. On OpenBLAS's AVX-512 kernels the step products are cut into row blocks
+  below its small-matrix size (:func:`dlcourse.models.conv_gemm.row_blocks`: 34 against
+  44 µs for 512 × 161 × 32).
+- **Sigmoids from one tanh.** The gates are reordered to o, i, f, g, so the three sigmoids
+  are one contiguous (3H, N) block; their rows of the fused weights are halved, and one
+  ``tanh`` over the block gives σ(z) = ½·tanh(z/2) + ½ (saturated gates give exactly 0 and 1,
+  without overflow). On the AVX-512 machine numpy's float32 ``tanh`` is vectorised and
+  cheaper than ``exp`` + reciprocal (4.1 against 11.3 µs for 12 288 values); on an AVX2 machine,
+  where it is not, ``exp`` was the cheaper route (4 against 3 ns a value).
 - **Local derivatives a few steps at a time.** Before its loop reaches them, backward
   computes for 8 steps at once P = [σ'(o)·tanh(c), σ'(i)·g, σ'(f)·c_prev, tanh'(g)·i] and
   Q = o·tanh'(c), from the stored gates and states (8 calls per 8 steps, on slices still in
   cache when the steps use them). A backward step is then dc = dc_next·f + dh·Q,
-  dz = P ⊙ [dh, dc, dc, dc] and the recurrent product: seven numpy calls instead of sixteen.
-  (Storing P and Q from the forward steps, or computing them for all steps at once,
-  measured no faster.)
+  dz = P ⊙ [dh, dc, dc, dc], computed in place of P (contiguous, and a contiguous operand
+  for the recurrent product), and the recurrent product: seven numpy calls instead of
+  sixteen. Each chunk's dz goes into the feature-major array of the dW GEMM in one copy.
+- **Buffers reused from call to call** (:class:`LSTMWorkspace`, one per layer, as the layer
+  class :class:`dlcourse.models.rnn.LSTM` holds them): fresh MB-sized arrays page-fault on
+  first touch, about 3 000 times a step at B = 32, T = 50, H = 128.
 
-Per step and direction the recurrent GEMM now takes about half the time; the rest is
-``exp``/``tanh`` (about 20 000 evaluations a step at N = 32, H = 128) and numpy's call costs.
+The recurrent GEMMs and the dW GEMM now take about 60 % of the time; the rest is numpy's
+per-call cost of the 16 elementwise calls a step (forward and backward).
 """
 
 from __future__ import annotations

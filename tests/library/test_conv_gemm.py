@@ -243,23 +243,32 @@ def test_a_pending_pass_of_another_shape_does_not_release_the_current_planes(rng
 
 
 def test_default_chunks_follow_the_blas_thread_count(rng):
-    """L2-sized chunks with one BLAS thread, the whole batch with several; same numbers."""
+    """Wide products: L2-sized chunks with one BLAS thread, the whole batch with several.
+    Thin products on a BLAS with small-matrix code: chunks of at most SMALL_GEMM
+    multiply-adds whatever the thread count. Same numbers every way."""
     from threadpoolctl import threadpool_limits
 
-    from dlcourse.models.conv_gemm import CHUNK_BYTES, blas_threads
+    from dlcourse.models.conv_gemm import CHUNK_BYTES, SMALL_GEMM, blas_threads, small_gemm_kernel
 
-    x, W, b = _problem(rng, N=40, C=8, C_out=4, H=16, W=16, dtype=np.float32)
-    results = {}
-    for threads in (1, 2):
-        with threadpool_limits(threads, user_api="blas"):
-            workspace = ConvWorkspace()
-            g = workspace.geometry(x.shape, 4, 3, 1, 1, 1, np.float32)
-            if blas_threads() == 1:
-                assert g.chunk == max(1, CHUNK_BYTES // ((g.K + 1) * g.area * 4)) < 40
-            else:
-                assert g.chunk == 40
-            results[threads] = workspace.forward(x, W, b, padding=1)[0]
-    assert np.allclose(results[1], results[2], atol=1e-5)
+    for C, C_out in [(16, 32), (2, 4)]:
+        x, W, b = _problem(rng, N=40, C=C, C_out=C_out, H=16, W=16, dtype=np.float32)
+        results = {}
+        for threads in (1, 2):
+            with threadpool_limits(threads, user_api="blas"):
+                workspace = ConvWorkspace()
+                g = workspace.geometry(x.shape, C_out, 3, 1, 1, 1, np.float32)
+                madds = C_out * (g.K + 1) * g.area
+                if small_gemm_kernel() and madds <= SMALL_GEMM:
+                    assert g.chunk * madds <= SMALL_GEMM
+                    assert g.chunk * (g.K + 1) * g.area * 4 <= CHUNK_BYTES
+                elif blas_threads() == 1:   # the most that fit, spread evenly
+                    most = max(1, CHUNK_BYTES // ((g.K + 1) * g.area * 4))
+                    assert g.chunk == -(-40 // -(-40 // most)) < 40
+                else:
+                    assert g.chunk == 40
+                results[threads] = workspace.forward(x, W, b, padding=1)[0]
+        scale = np.max(np.abs(results[1]))         # float32 sums in another order
+        assert np.max(np.abs(results[1] - results[2])) <= 1e-5 * scale
 
 
 def test_row_blocks_cover_the_rows_and_respect_the_small_gemm_size():
