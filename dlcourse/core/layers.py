@@ -233,6 +233,74 @@ class Dropout(Module):
         return dout * cache
 
 
+class LayerNorm(Module):
+    """Layer normalization (层归一化) over the last axis, as ``torch.nn.LayerNorm(d)``.
+
+    Each sample (each position of a sequence) is normalised over its own ``d`` features, then
+    scaled and shifted by learned vectors::
+
+        mean, var = x.mean(-1), x.var(-1)          (biased variance, as torch)
+        out = (x - mean) / sqrt(var + eps) * gamma + beta
+
+    Unlike batch normalisation nothing depends on the other samples of the batch, so
+    training and inference compute the same thing. ``gamma`` starts at 1, ``beta`` at 0.
+
+    Shapes: x (..., d) -> out (..., d), any leading axes (batch, positions); params
+    gamma (d,), beta (d,). The cache holds the normalised x̂ and 1/sqrt(var + eps), shape
+    (..., 1).
+    """
+
+    def __init__(self, d: int, eps: float = 1e-5, dtype=np.float32) -> None:
+        super().__init__()
+        check_positive(d, "d", integer=True)
+        check_positive(eps, "eps")
+        self.eps = float(eps)
+        self.params["gamma"] = np.ones(d, dtype=dtype)
+        self.params["beta"] = np.zeros(d, dtype=dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    @property
+    def d(self) -> int:
+        return self.params["gamma"].shape[0]
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.d}, eps={self.eps:g})"
+
+    def forward(self, x, training: bool = False):
+        """x (..., d) -> out (..., d); cache = (x̂, 1/std)."""
+        dtype = self.params["gamma"].dtype
+        if not (type(x) is np.ndarray and x.dtype == dtype):
+            x = as_float_array(x, "x").astype(dtype, copy=False)
+        if x.ndim == 0 or x.shape[-1] != self.d:
+            raise ValueError(f"x must have shape (..., {self.d}) with the {self.d} features on "
+                             f"the last axis, got {x.shape}")
+        centred = x - x.mean(axis=-1, keepdims=True)
+        inv_std = 1.0 / np.sqrt((centred * centred).mean(axis=-1, keepdims=True) + self.eps)
+        x_hat = centred * inv_std
+        return x_hat * self.params["gamma"] + self.params["beta"], (x_hat, inv_std)
+
+    def backward(self, dout, cache):
+        """dout (..., d) -> dx (..., d); grads gamma = Σ dout·x̂, beta = Σ dout (over all
+        leading axes).
+
+        With g = dout·gamma: dx = (g - mean(g) - x̂·mean(g·x̂)) / std, the means over the
+        d features (the two subtractions are the gradients through the mean and the variance).
+        """
+        x_hat, inv_std = cache
+        if not (type(dout) is np.ndarray and dout.dtype.kind == "f"):
+            dout = as_float_array(dout, "dout")
+        if dout.shape != x_hat.shape:
+            raise ValueError(f"dout must have the output's shape {x_hat.shape}, "
+                             f"got {dout.shape}")
+        d = self.d
+        flat_dout, flat_hat = dout.reshape(-1, d), x_hat.reshape(-1, d)
+        self.grads["gamma"][...] = (flat_dout * flat_hat).sum(axis=0)
+        self.grads["beta"][...] = flat_dout.sum(axis=0)
+        g = dout * self.params["gamma"]
+        return (g - g.mean(axis=-1, keepdims=True)
+                - x_hat * (g * x_hat).mean(axis=-1, keepdims=True)) * inv_std
+
+
 # --- containers --------------------------------------------------------------------------
 
 class Sequential(Module):

@@ -8,7 +8,15 @@ connection and layer normalisation), and a linear read-out at every position. Ev
 keeps its attention weights on request, so a notebook can look at what the model attends to.
 
 The task (:func:`dlcourse.data.sequences.make_sequence_task`): map a sequence of digits to
-the same digits sorted (or reversed) — one output token per input position, so an encoder alone suffices.
+the same digits sorted (or reversed) — one output token per input position, so an encoder
+alone suffices.
+
+The torch twins of the numpy Transformer (:mod:`dlcourse.models.transformer`) are registered
+here for :func:`dlcourse.torch.to_torch`: ``LayerNorm`` → ``nn.LayerNorm``,
+``TransformerBlock`` → ``nn.TransformerEncoderLayer`` (dropout 0, ReLU, ``batch_first``, the
+block's ``norm_first``; a causal block becomes :class:`CausalEncoderLayer`, which applies the
+causal mask itself), ``CausalTransformer`` → :class:`CausalTransformerLM`; and back with
+:func:`dlcourse.torch.from_torch` for ``nn.LayerNorm`` and ``nn.TransformerEncoderLayer``.
 """
 
 from __future__ import annotations
@@ -19,8 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlcourse.core.layers import LayerNorm
 from dlcourse.data.sequences import make_sequence_task
 from dlcourse.models.attention import positional_encoding
+from dlcourse.models.transformer import CausalTransformer, TransformerBlock
+
+from .convert import copy_into, from_torch, to_torch, torch_dtype
 
 
 class EncoderBlock(nn.Module):
@@ -140,3 +152,133 @@ def train_transformer(model: TransformerEncoderModel, *, task: str = "sort", ste
                 sequence_accuracy(model, X_val, Y_val)["sequence_accuracy"])
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+# ------------------------------------------------- twins of dlcourse.models.transformer
+
+@to_torch.register
+def _(norm: LayerNorm) -> nn.LayerNorm:
+    """``nn.LayerNorm(d, eps)`` with weight = gamma, bias = beta."""
+    twin = nn.LayerNorm(norm.d, eps=norm.eps, dtype=torch_dtype(norm.params["gamma"]))
+    copy_into(twin.weight, norm.params["gamma"])
+    copy_into(twin.bias, norm.params["beta"])
+    return twin
+
+
+@from_torch.register
+def _(module: nn.LayerNorm, dtype=np.float64) -> LayerNorm:
+    """Copy a 1-D ``nn.LayerNorm`` with an affine weight and bias."""
+    if len(module.normalized_shape) != 1 or module.weight is None or module.bias is None:
+        raise ValueError("only nn.LayerNorm(d) over the last axis, with weight and bias, can "
+                         "be copied")
+    norm = LayerNorm(module.normalized_shape[0], eps=module.eps, dtype=dtype)
+    norm.load_state_dict({"gamma": module.weight.detach().cpu().numpy(),
+                          "beta": module.bias.detach().cpu().numpy()})
+    return norm
+
+
+class CausalEncoderLayer(nn.TransformerEncoderLayer):
+    """``nn.TransformerEncoderLayer`` that applies the causal mask when given no other
+    (the twin of a ``TransformerBlock(causal=True)``)."""
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        if src_mask is None:
+            src_mask = nn.Transformer.generate_square_subsequent_mask(
+                src.shape[1], device=src.device, dtype=src.dtype)
+            is_causal = True
+        return super().forward(src, src_mask, src_key_padding_mask, is_causal=is_causal)
+
+
+_LAYER_NAMES = {"attn.in_proj_weight": "self_attn.in_proj_weight",
+                "attn.in_proj_bias": "self_attn.in_proj_bias",
+                "attn.out_proj_weight": "self_attn.out_proj.weight",
+                "attn.out_proj_bias": "self_attn.out_proj.bias",
+                "ff1.W": "linear1.weight", "ff1.b": "linear1.bias",
+                "ff2.W": "linear2.weight", "ff2.b": "linear2.bias",
+                "norm1.gamma": "norm1.weight", "norm1.beta": "norm1.bias",
+                "norm2.gamma": "norm2.weight", "norm2.beta": "norm2.bias"}
+
+
+def _copy_block(twin: nn.TransformerEncoderLayer, block: TransformerBlock) -> None:
+    params = dict(twin.named_parameters())
+    for name, array, _ in block.named_parameters():
+        copy_into(params[_LAYER_NAMES[name]], array.T if name.endswith(".W") else array)
+
+
+@to_torch.register
+def _(block: TransformerBlock) -> nn.TransformerEncoderLayer:
+    """``nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout=0, activation="relu",
+    batch_first=True, norm_first=block.norm_first)`` with copies of the weights
+    (:class:`CausalEncoderLayer` for a causal block)."""
+    cls = CausalEncoderLayer if block.causal else nn.TransformerEncoderLayer
+    twin = cls(block.d_model, block.n_heads, block.d_ff, dropout=0.0, activation="relu",
+               layer_norm_eps=block.norm1.eps, batch_first=True, norm_first=block.norm_first,
+               dtype=torch_dtype(block.norm1.params["gamma"]))
+    _copy_block(twin, block)
+    return twin
+
+
+@from_torch.register
+def _(module: nn.TransformerEncoderLayer, dtype=np.float64) -> TransformerBlock:
+    """Copy a batch-first, ReLU ``nn.TransformerEncoderLayer`` (dropout is ignored; a
+    :class:`CausalEncoderLayer` gives a causal block)."""
+    if not module.self_attn.batch_first or getattr(module, "activation_relu_or_gelu", 1) != 1:
+        raise ValueError("only batch_first nn.TransformerEncoderLayer with activation='relu' "
+                         "can be copied")
+    block = TransformerBlock(module.self_attn.embed_dim, module.self_attn.num_heads,
+                             module.linear1.out_features, norm_first=module.norm_first,
+                             causal=isinstance(module, CausalEncoderLayer),
+                             eps=module.norm1.eps, dtype=dtype)
+    params = {name: p.detach().cpu().numpy() for name, p in module.named_parameters()}
+    block.load_state_dict({name: params[torch_name].T if name.endswith(".W") else params[torch_name]
+                           for name, torch_name in _LAYER_NAMES.items()})
+    return block
+
+
+class CausalTransformerLM(nn.Module):
+    """The torch twin of :class:`dlcourse.models.transformer.CausalTransformer`.
+
+    ``forward(tokens (N, T) int64) -> logits (N, T, V)``: embedding × sqrt(d_model) +
+    sinusoidal encoding, :class:`CausalEncoderLayer` s, a final ``nn.LayerNorm`` (pre-norm
+    only), ``nn.Linear`` read-out.
+    """
+
+    def __init__(self, vocab_size: int, context: int, d_model: int, n_heads: int,
+                 n_layers: int, d_ff: int, norm_first: bool = True, dtype=torch.float32):
+        super().__init__()
+        self.context, self.d_model = context, d_model
+        self.embed = nn.Embedding(vocab_size, d_model, dtype=dtype)
+        pe = positional_encoding(context, d_model, dtype=np.float64)
+        self.register_buffer("pe", torch.tensor(pe, dtype=dtype))
+        self.layers = nn.ModuleList(
+            CausalEncoderLayer(d_model, n_heads, d_ff, dropout=0.0, activation="relu",
+                               batch_first=True, norm_first=norm_first, dtype=dtype)
+            for _ in range(n_layers))
+        self.norm = nn.LayerNorm(d_model, dtype=dtype) if norm_first else nn.Identity()
+        self.head = nn.Linear(d_model, vocab_size, dtype=dtype)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        if tokens.ndim != 2 or tokens.shape[1] > self.context:
+            raise ValueError(f"tokens must have shape (batch, T <= {self.context}), got "
+                             f"{tuple(tokens.shape)}")
+        x = self.embed(tokens) * self.d_model ** 0.5 + self.pe[: tokens.shape[1]]
+        for layer in self.layers:
+            x = layer(x)
+        return self.head(self.norm(x))
+
+
+@to_torch.register
+def _(model: CausalTransformer) -> CausalTransformerLM:
+    """:class:`CausalTransformerLM` with copies of every weight."""
+    twin = CausalTransformerLM(model.vocab_size, model.context, model.d_model, model.n_heads,
+                               model.n_layers, model.d_ff, model.norm_first,
+                               dtype=torch_dtype(model.params["embed"]))
+    copy_into(twin.embed.weight, model.params["embed"])
+    for layer, block in zip(twin.layers, model.blocks, strict=True):
+        _copy_block(layer, block)
+    if model.norm is not None:
+        copy_into(twin.norm.weight, model.norm.params["gamma"])
+        copy_into(twin.norm.bias, model.norm.params["beta"])
+    copy_into(twin.head.weight, model.head.params["W"].T)
+    copy_into(twin.head.bias, model.head.params["b"])
+    return twin

@@ -15,6 +15,7 @@ from dlcourse.core.layers import (
     Dense,
     Dropout,
     Identity,
+    LayerNorm,
     LeakyReLU,
     ReLU,
     Sequential,
@@ -305,3 +306,62 @@ def test_mlp_learns_moons():
         model.backward(dlogits, cache, need_dx=False)
         opt.step()
     assert np.mean(np.argmax(model(X), axis=1) == y) > 0.98
+
+
+# ---------------------------------------------------------------------------- LayerNorm
+
+def _layer_norm(d, rng, dtype=np.float64):
+    norm = LayerNorm(d, dtype=dtype)
+    norm.params["gamma"][...] = 1 + 0.5 * rng.standard_normal(d)
+    norm.params["beta"][...] = rng.standard_normal(d)
+    return norm
+
+
+def test_layer_norm_normalises_each_position_over_its_features(rng):
+    x = 3 + 5 * rng.standard_normal((4, 7, 6))
+    out, _ = LayerNorm(6, dtype=np.float64).forward(x)          # gamma 1, beta 0
+    assert np.allclose(out.mean(-1), 0, atol=1e-12)
+    assert np.allclose(out.var(-1), 1 / (1 + 1e-5 / x.var(-1)), atol=1e-10)  # biased var
+    out0, _ = LayerNorm(6, dtype=np.float64).forward(x[:1])      # other samples don't matter
+    assert np.allclose(out0, out[:1], atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(5, 6), (2, 3, 6)])
+def test_layer_norm_gradients_match_finite_differences(shape, rng):
+    errors = check_module_gradients(_layer_norm(6, rng), rng.standard_normal(shape))
+    assert max(errors.values()) < FLOAT64_TOLERANCE, errors
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_layer_norm_matches_torch_forward_and_backward(dtype, tol, rng):
+    import torch
+
+    norm = _layer_norm(8, rng, dtype)
+    twin = to_torch(norm)
+    assert isinstance(twin, torch.nn.LayerNorm) and twin.eps == norm.eps
+    x = rng.standard_normal((3, 4, 8)).astype(dtype)
+    dout = rng.standard_normal((3, 4, 8)).astype(dtype)
+    out, cache = norm.forward(x)
+    dx = norm.backward(dout, cache)
+    assert out.dtype == dx.dtype == norm.grads["gamma"].dtype == dtype
+    xt = torch.tensor(x, requires_grad=True)
+    twin(xt).backward(torch.tensor(dout))
+    assert np.abs(out - twin(xt).detach().numpy()).max() < tol
+    assert np.abs(dx - xt.grad.numpy()).max() < tol * 10
+    assert np.abs(norm.grads["gamma"] - twin.weight.grad.numpy()).max() < tol * 10
+    assert np.abs(norm.grads["beta"] - twin.bias.grad.numpy()).max() < tol * 10
+
+
+def test_layer_norm_backward_overwrites_and_validates(rng):
+    norm = _layer_norm(4, rng)
+    out, cache = norm.forward(rng.standard_normal((2, 4)))
+    norm.backward(np.ones_like(out), cache)
+    first = norm.grads["beta"].copy()
+    norm.backward(np.ones_like(out), cache)
+    assert np.allclose(norm.grads["beta"], first)                # not accumulated
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
+        norm.forward(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="output's shape"):
+        norm.backward(np.ones((3, 4)), cache)
+    with pytest.raises(ValueError, match="positive"):
+        LayerNorm(0)

@@ -1,4 +1,7 @@
-"""10 Transformer: bypasses, typical mistakes and claims (read by tests/test_chapters.py)."""
+"""10 Transformer: bypasses, typical mistakes and claims.
+
+Read by tests/notebooks/test_chapters.py.
+"""
 
 from dlcourse.grading.variants import Claim, Variant
 
@@ -62,6 +65,49 @@ def sinusoidal_encoding(length, d_model):
     return pe
 '''
 
+
+_MASK = '''
+def additive_causal_mask(length):
+    positions = np.arange(length)
+    return {body}
+'''
+
+
+def _mask(body="np.where(positions[None, :] > positions[:, None], -np.inf, 0.0)"):
+    return _MASK.format(body=body)
+
+
+_DECODE = '''
+def decode_step(model, ids, temperature, rng):
+    ids = np.asarray(ids)
+    window = {window}
+    logits = np.asarray(model.forward(window[None])[0]{position}, dtype=float)
+    if temperature == 0:
+        token = int(np.argmax(logits))
+        probs = np.zeros_like(logits)
+        probs[token] = 1.0
+    else:
+        z = {scaled}
+        probs = np.exp(z - z.max())
+        probs /= probs.sum()
+        token = int(rng.choice(len(probs), p=probs))
+    return {result}, probs
+
+
+def continue_text(model, prompt, n_new, temperature, rng):
+    ids = np.asarray(prompt)
+    for _ in range(n_new):
+        {loop}
+    return ids
+'''
+
+
+def _decode(window="ids[-model.context:]", position="[0, -1]", scaled="logits / temperature",
+            result="np.append(ids, token)",
+            loop="ids, _ = decode_step(model, ids, temperature, rng)"):
+    return _DECODE.format(window=window, position=position, scaled=scaled, result=result,
+                          loop=loop)
+
 BYPASSES = [
     Variant("ex_attention", "call the library's attention", kind="bypass", source='''
 from dlcourse.models.attention import scaled_dot_product_attention as _sdpa
@@ -110,6 +156,33 @@ def sinusoidal_encoding(length, d_model):
 def shift_matrix(k, d_model):
     pe = _pe(k + 4 * d_model, d_model)
     return np.linalg.lstsq(pe[:len(pe) - k], pe[k:], rcond=None)[0].T
+'''),
+    Variant("ex_causal_mask", "np.triu of a matrix of -inf", kind="bypass", source='''
+def additive_causal_mask(length):
+    return np.triu(np.full((length, length), -np.inf), k=1)
+'''),
+    Variant("ex_causal_mask", "torch's square subsequent mask", kind="bypass", source='''
+def additive_causal_mask(length):
+    return torch.nn.Transformer.generate_square_subsequent_mask(length, dtype=torch.float64).numpy()
+'''),
+    Variant("ex_causal_mask", "the library's boolean mask turned additive", kind="bypass",
+            source='''
+from dlcourse.models.attention import causal_mask as _causal
+def additive_causal_mask(length):
+    return np.where(_causal(length), 0.0, -np.inf)
+'''),
+    Variant("ex_decode_step", "the library's generate and temperature softmax", kind="bypass",
+            source='''
+from dlcourse.models.language_model import generate as _generate, softmax_with_temperature as _swt
+from dlcourse.models.transformer import causal_transformer_step as _step
+def decode_step(model, ids, temperature, rng):
+    ids = np.asarray(ids)
+    probs = _swt(model.forward(ids[-model.context:][None])[0][0, -1].astype(float), temperature)
+    token = _generate(_step(model), None, ids, 1, temperature=temperature, rng=rng)[0]
+    return np.append(ids, token), probs
+def continue_text(model, prompt, n_new, temperature, rng):
+    return np.append(prompt, _generate(_step(model), None, prompt, n_new, temperature=temperature,
+                                       rng=rng)).astype(int)
 '''),
 ]
 
@@ -169,6 +242,35 @@ def sinusoidal_encoding(length, d_model):
     Variant("ex_sinusoidal", "rotation angle uses frequency 10000**(-i/d)", expect="angle k",
             source=_SINUSOIDAL + _SHIFT.replace("np.arange(0, d_model, 2) / d_model",
                                                 "np.arange(d_model // 2) / d_model")),
+    # ---- Exercise 4
+    Variant("ex_causal_mask", "diagonal blocked (off by one)", expect="diagonal is blocked",
+            source=_mask("np.where(positions[None, :] >= positions[:, None], -np.inf, 0.0)")),
+    Variant("ex_causal_mask", "future allowed, past blocked (transposed)",
+            expect="future is allowed",
+            source=_mask("np.where(positions[None, :] < positions[:, None], -np.inf, 0.0)")),
+    Variant("ex_causal_mask", "0 and -inf swapped", expect="swapped",
+            source=_mask("np.where(positions[None, :] > positions[:, None], 0.0, -np.inf)")),
+    Variant("ex_causal_mask", "boolean mask instead of the additive one", expect="float mask",
+            source=_mask("positions[None, :] <= positions[:, None]")),
+    Variant("ex_causal_mask", "a large negative number instead of -inf", expect="exactly -np.inf",
+            source=_mask("np.where(positions[None, :] > positions[:, None], -1e9, 0.0)")),
+    # ---- Exercise 5
+    Variant("ex_decode_step", "the whole sequence's logits, not the last position",
+            expect="ONE distribution", source=_decode(position="[0]")),
+    Variant("ex_decode_step", "the first position's logits", expect="read position 0",
+            source=_decode(position="[0, 0]")),
+    Variant("ex_decode_step", "logits multiplied by the temperature", expect="divide the logits",
+            source=_decode(scaled="logits * temperature")),
+    Variant("ex_decode_step", "the picked token not appended", expect="append the picked token",
+            source=_decode(result="ids")),
+    Variant("ex_decode_step", "a text longer than the context not cropped",
+            expect="model.context", source=_decode(window="ids")),
+    Variant("ex_decode_step", "the new token not fed back", expect="feed the new token back",
+            source=_decode(loop="ids = np.append(ids, decode_step(model, np.asarray(prompt), "
+                                "temperature, rng)[0][-1])")),
+    Variant("ex_decode_step", "a fresh generator at every step", expect="ONE generator",
+            source=_decode(loop="ids, _ = decode_step(model, ids, temperature, "
+                                "np.random.default_rng(3))")),
 ]
 
 CLAIMS = [
@@ -210,5 +312,46 @@ assert result["sequence_accuracy"] >= 0.95 and copy_baseline < 0.01
 assert spread[0].min() > 0.85, spread
 assert spread[-1].max() < spread[0].min() - 0.1, spread
 assert output_mass[-1].min() > 1.5 * chance, (output_mass, chance)
+'''),
+    Claim("the numpy block, pre- and post-norm, matches finite differences and "
+          "nn.TransformerEncoderLayer forwards and backwards", check='''
+for errors in block_errors.values():
+    assert errors["finite differences"] < 1e-6, block_errors
+    assert max(errors["out"], errors["dx"], errors["parameters"]) < 1e-12, block_errors
+'''),
+    Claim("at learning rate 0.03 the post-norm decoder falls far behind the pre-norm one",
+          check='''
+assert norm_test["post-norm"] > 1.25 * norm_test["pre-norm"], norm_test
+'''),
+    Claim("longer n-gram contexts help, and the 4-gram is a strong baseline", check='''
+val = [ngram[n]["val"] for n in ("unigram", "bigram", "trigram", "4-gram")]
+assert all(a > b for a, b in zip(val, val[1:])), ngram
+'''),
+    Claim("the decoder and the LSTM have roughly equal parameters and the same CPU time",
+          check='''
+assert abs(decoder.n_parameters() - lstm.n_parameters()) < 0.05 * lstm.n_parameters()
+cpu_seconds = (hist_decoder["seconds"], hist_lstm["seconds"])
+assert abs(cpu_seconds[0] - cpu_seconds[1]) < 0.5, cpu_seconds
+'''),
+    Claim("in the same CPU time the LSTM makes well over twice as many steps", check='''
+assert hist_lstm["steps"] > 2 * hist_decoder["steps"], (hist_lstm["steps"], hist_decoder["steps"])
+'''),
+    Claim("both networks are far below the bigram (and the unigram)", check='''
+assert max(lm_test.values()) < 0.75 * ngram["bigram"]["test"], (lm_test, ngram)
+'''),
+    Claim("at equal parameters and equal time the decoder does not beat the LSTM, and the LSTM is "
+          "ahead at the decoder's number of steps too", check='''
+assert lm_test["decoder"] > 1.08 * lm_test["LSTM"], lm_test
+decoder_val = hist_decoder["val_perplexity"][-1]
+assert lstm_at_decoder_steps < decoder_val, (lstm_at_decoder_steps, decoder_val)
+'''),
+    Claim("the 4-gram count table beats the decoder", check='''
+assert ngram["4-gram"]["test"] < lm_test["decoder"], (ngram, lm_test)
+'''),
+    Claim("greedy decoding loops, sampling at T = 1 does not; T = 0.6 writes more real words than "
+          "T = 1", check='''
+for name in ("decoder", "LSTM"):
+    assert repeats[name, 0.0] > 0.8 and repeats[name, 1.0] < 0.1, repeats
+    assert real_words[name, 0.6] > real_words[name, 1.0], real_words
 '''),
 ]
