@@ -187,10 +187,13 @@ def test_changing_batch_size_and_shapes_rebuilds_the_buffers(rng):
 
 def test_geometry_of_the_stacked_planes():
     g = ConvGeometry((4, 2, 16, 16), 8, 3, 1, 1, 1, np.float32, chunk_bytes=1 << 20)
-    assert (g.Ho, g.Wo, g.Wq, g.Hq) == (16, 16, 17, 17)        # one shared zero column/row
-    assert g.offsets == [0, 1, 2, 17, 18, 19, 34, 35, 36]
-    assert g.area == 17 * 17 and g.chunk == 4
+    assert (g.Ho, g.Wo, g.Wq, g.Hq) == (16, 16, 16, 17)        # rows wrap, one zero row
+    assert g.wrapped and g.masks == [(0, slice(0, 1)), (2, slice(15, 16))]
+    assert g.offsets == [0, 1, 2, 16, 17, 18, 32, 33, 34]
+    assert g.area == 17 * 16 and g.chunk == 4
     assert sum(n for _, n in g.chunks()) == 4
+    wide = ConvGeometry((4, 2, 16, 16), 8, 3, 1, 3, 1, np.float32)    # padding beyond reach
+    assert not wide.wrapped and (wide.Wo, wide.Wq) == (20, 20) and wide.masks == []
     strided = ConvGeometry((4, 2, 16, 16), 8, 3, 2, 1, 1, np.float32)
     assert (strided.Ho, strided.Wo) == (8, 8) and strided.area == 64   # exact columns
     one = ConvGeometry((7, 2, 16, 16), 8, 3, 1, 1, 1, np.float64, chunk_bytes=1)
