@@ -13,7 +13,7 @@ The numpy library never imports this package (a test walks every module to prove
 ``import dlcourse`` never pays torch's ~1 s import.
 """
 
-from . import attention, cnn, mlp, neuron, rnn, transformer  # noqa: F401 — each registers its twins
+from . import attention, cnn, conv1d, mlp, neuron, rnn, transformer  # noqa: F401 — each registers its twins
 from .convert import from_torch, to_torch, torch_dtype
 from .gradients import torch_gradients
 

@@ -150,6 +150,24 @@ def generator_loss_gradient(d_prob, kind: str = "non_saturating"):
     raise ValueError(f"kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
 
 
+def generator_gradient_norm(G: Generator, D: Discriminator, z: torch.Tensor,
+                            kind: str = "non_saturating") -> float:
+    """‖∂L_G/∂θ_G‖: the norm of the generator loss's gradient over all of G's parameters.
+
+    ``L_G = generator_loss(D(G(z)), kind)`` on the noise batch z (n, latent_dim), at the
+    current weights of both networks. Computed with ``torch.autograd.grad``, so neither
+    network's ``.grad`` is touched and nothing is updated: a measurement, not a step.
+    """
+    if kind not in GENERATOR_LOSSES:
+        raise ValueError(f"kind must be one of {GENERATOR_LOSSES}, got {kind!r}")
+    if z.ndim != 2 or z.shape[1] != G.latent_dim:
+        raise ValueError(f"z must have shape (n, {G.latent_dim}), got {tuple(z.shape)}")
+    params = [p for p in G.parameters() if p.requires_grad]
+    grads = torch.autograd.grad(generator_loss(D(G(z)), kind), params)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g)
+                                                 for g in grads])).item()
+
+
 # --------------------------------------------------------------------------- training
 
 

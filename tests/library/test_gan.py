@@ -194,6 +194,51 @@ def test_train_step_updates_both_networks_as_documented():
         assert torch.allclose(a, b, atol=1e-6)
 
 
+def test_generator_gradient_norm_is_the_norm_of_backward_and_changes_nothing():
+    gan.set_determinism(0)
+    G, D = gan.Generator(2, 2, 16), gan.Discriminator(2, 16)
+    z = torch.randn(64, 2)
+    before = [p.detach().clone() for p in list(G.parameters()) + list(D.parameters())]
+    for kind in gan.GENERATOR_LOSSES:
+        G.zero_grad()
+        gan.generator_loss(D(G(z)), kind).backward()
+        by_hand = torch.sqrt(sum((p.grad ** 2).sum() for p in G.parameters())).item()
+        G.zero_grad()
+        D.zero_grad()
+        assert np.isclose(gan.generator_gradient_norm(G, D, z, kind), by_hand, rtol=1e-5)
+        # a measurement: no .grad left behind, no weight changed
+        assert all(p.grad is None or not p.grad.any() for p in D.parameters())
+        assert all(p.grad is None or not p.grad.any() for p in G.parameters())
+    after = list(G.parameters()) + list(D.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    with pytest.raises(ValueError, match="non_saturating"):
+        gan.generator_gradient_norm(G, D, z, "least_squares")
+    with pytest.raises(ValueError, match=r"\(n, 2\)"):
+        gan.generator_gradient_norm(G, D, torch.randn(8, 3))
+
+
+def test_generator_gradient_norms_follow_the_logit_gradients_when_d_is_confident():
+    """Both losses share ∂logit/∂θ_G; per fake they weight it by -D (saturating) or D - 1.
+
+    With D's last layer scaled down (every logit ≈ its bias) all fakes get the same
+    D(G(z)) = sigmoid(bias), so the ratio of the two norms is exactly (1 - D)/D: ≈ e⁹ ≈ 8100
+    for a bias of -9 (D confidently rejects), 1 for a bias of 0 (D = 1/2)."""
+    gan.set_determinism(1)
+    G, D = gan.Generator(2, 2, 16), gan.Discriminator(2, 16)
+    z = torch.randn(256, 2)
+    last = D.net[-1]
+    with torch.no_grad():
+        last.weight.mul_(1e-6)                 # still differentiable, logits ≈ bias
+    for bias in (-9.0, -3.0, 0.0):
+        with torch.no_grad():
+            last.bias.fill_(bias)
+            p = torch.sigmoid(D(G(z))).mean().item()
+        ratio = (gan.generator_gradient_norm(G, D, z, "non_saturating")
+                 / gan.generator_gradient_norm(G, D, z, "saturating"))
+        assert np.isclose(ratio, (1 - p) / p, rtol=1e-4), (bias, ratio, (1 - p) / p)
+    assert np.isclose(ratio, 1.0, rtol=1e-4)
+
+
 # --------------------------------------------------------------------------- training runs
 
 RING = ring_target(8, 2.0, 0.1)
