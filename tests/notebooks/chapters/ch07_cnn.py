@@ -1,4 +1,4 @@
-"""07 CNN: bypasses, typical mistakes and claims (read by tests/test_chapters.py)."""
+"""07 CNN: bypasses, typical mistakes and claims (read by tests/notebooks/test_chapters.py)."""
 
 from dlcourse.grading.variants import Claim, Variant
 
@@ -235,4 +235,228 @@ CLAIMS = [
           "assert np.array_equal(logits_numpy.argmax(1), logits_torch.argmax(1))"),
     Claim("where a sliding window sits on a digit, the prediction is right",
           "assert list(pred[[0, 8, 16]]) == list(y_test[1:4]), pred"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Exercises 4 and 5: the backward passes
+# ---------------------------------------------------------------------------------------
+
+_UNFLIPPED_FULL_CONVOLUTION = """
+    # dx as a full convolution of the dilated dout with W, but W is not flipped
+    dilated = np.zeros(dout.shape[:2] + (stride * (H_out - 1) + 1, stride * (W_out - 1) + 1))
+    dilated[:, :, ::stride, ::stride] = dout
+    dpad = np.pad(dilated, ((0, 0), (0, 0), (k - 1, k - 1), (k - 1, k - 1)))
+    for r in range(min(xp.shape[2], dpad.shape[2] - k + 1)):
+        for c in range(min(xp.shape[3], dpad.shape[3] - k + 1)):
+            patch = dpad[:, :, r:r + k, c:c + k]
+            dxp[:, :, r, c] = np.tensordot(patch, W, axes=([1, 2, 3], [0, 2, 3]))"""
+
+
+def _conv_backward(*, db="dout.sum(axis=(0, 2, 3))", images=":", dx_at="r, c",
+                   crop="dxp[:, :, padding:padding + H, padding:padding + Wd]",
+                   gather_unflipped=False):
+    """The model answer of Exercise 4 with one piece changed (``gather_unflipped``: dx
+    computed as a full convolution with the filters not flipped)."""
+    dx_r, dx_c = (part.strip() for part in dx_at.split(","))
+    scatter = ("" if gather_unflipped else
+               f"\n            dxp[:, :, {dx_r}:{dx_r} + k, {dx_c}:{dx_c} + k] += "
+               "np.tensordot(g, W, axes=(1, 0))")
+    gather = _UNFLIPPED_FULL_CONVOLUTION if gather_unflipped else ""
+    return f'''
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    dout, x, W = (np.asarray(a, dtype=float) for a in (dout, x, W))
+    N, C, H, Wd = x.shape
+    k = W.shape[2]
+    H_out, W_out = dout.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dxp = np.zeros_like(xp)
+    dW = np.zeros_like(W)
+    db = {db}
+    for i in range(H_out):
+        for j in range(W_out):
+            r, c = i * stride, j * stride
+            g = dout[:, :, i, j]
+            patch = xp[{images}, :, r:r + k, c:c + k]
+            dW += np.tensordot(g[{images}], patch, axes=(0, 0)){scatter}{gather}
+    dx = {crop}
+    return dx, dW, db
+'''
+
+
+def _pool_backward(*, default="k", step="s", better="values > best", add="+="):
+    """The model answer of Exercise 5 with one piece changed."""
+    return f'''
+def max_pool_backward(dout, x, kernel, stride=None):
+    x, dout = np.asarray(x), np.asarray(dout)
+    k = kernel
+    s = {default} if stride is None else stride
+    H_out, W_out = dout.shape[2:]
+    rows, columns = {step} * (H_out - 1) + 1, {step} * (W_out - 1) + 1
+    best = x[:, :, 0:rows:{step}, 0:columns:{step}]
+    where = np.zeros(dout.shape, dtype=int)
+    for u in range(k):
+        for v in range(k):
+            values = x[:, :, u:u + rows:{step}, v:v + columns:{step}]
+            better = {better}
+            best = np.where(better, values, best)
+            where[better] = u * k + v
+    dx = np.zeros(x.shape, dtype=np.result_type(dout.dtype, np.float32))
+    for u in range(k):
+        for v in range(k):
+            routed = np.where(where == u * k + v, dout, 0)
+            dx[:, :, u:u + rows:{step}, v:v + columns:{step}] {add} routed
+    return dx
+'''
+
+
+def _pool_by_windows(share):
+    """Exercise 5 spreading each window's gradient: ``share`` is what every pixel gets."""
+    return f'''
+def max_pool_backward(dout, x, kernel, stride=None):
+    x, dout = np.asarray(x), np.asarray(dout)
+    k = kernel
+    s = k if stride is None else stride
+    dx = np.zeros(x.shape)
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            window = x[:, :, i * s:i * s + k, j * s:j * s + k]
+            g = dout[:, :, i, j, None, None]
+            dx[:, :, i * s:i * s + k, j * s:j * s + k] += {share}
+    return dx
+'''
+
+
+BYPASSES += [
+    Variant("ex_conv_backward", "the library's Conv2D layer, forward then backward",
+            kind="bypass", source='''
+from dlcourse.models.cnn import Conv2D as _Layer
+
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    layer = _Layer(W.shape[1], W.shape[0], W.shape[2], stride=stride, padding=padding,
+                   dtype=np.float64)
+    layer.params["W"][...] = W
+    _, cache = layer.forward(x, training=True)
+    dx = layer.backward(dout, cache)
+    return dx, layer.grads["W"].copy(), layer.grads["b"].copy()
+'''),
+    Variant("ex_conv_backward", "torch's autograd through F.conv2d", kind="bypass", source='''
+import torch as _torch
+
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    x = _torch.tensor(np.asarray(x, dtype=float), requires_grad=True)
+    W = _torch.tensor(np.asarray(W, dtype=float), requires_grad=True)
+    b = _torch.zeros(W.shape[0], dtype=W.dtype, requires_grad=True)
+    out = _torch.nn.functional.conv2d(x, W, b, stride=stride, padding=padding)
+    out.backward(_torch.as_tensor(np.asarray(dout, dtype=float)))
+    return x.grad.numpy(), W.grad.numpy(), b.grad.numpy()
+'''),
+    Variant("ex_conv_backward", "torch.nn.grad.conv2d_input / conv2d_weight", kind="bypass",
+            source='''
+import torch as _torch
+
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    x, W, d = (_torch.as_tensor(np.asarray(a, dtype=float)) for a in (x, W, dout))
+    dx = _torch.nn.grad.conv2d_input(x.shape, W, d, stride=stride, padding=padding)
+    dW = _torch.nn.grad.conv2d_weight(x, W.shape, d, stride=stride, padding=padding)
+    return dx.numpy(), dW.numpy(), d.sum(dim=(0, 2, 3)).numpy()
+'''),
+    Variant("ex_conv_backward", "finite differences of the library's conv2d", kind="bypass",
+            source='''
+from dlcourse.core.gradcheck import numerical_gradient_of_output as _numeric
+from dlcourse.models.cnn import conv2d as _conv
+
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    x, W = np.array(x, dtype=float), np.array(W, dtype=float)
+    forward = lambda: _conv(x, W, None, stride=stride, padding=padding)
+    return (_numeric(forward, x, dout, h=1e-5), _numeric(forward, W, dout, h=1e-5),
+            np.asarray(dout).sum(axis=(0, 2, 3)))
+'''),
+    Variant("ex_max_pool_backward", "the library's MaxPool2D layer, forward then backward",
+            kind="bypass", source='''
+from dlcourse.models.cnn import MaxPool2D as _Pool
+
+def max_pool_backward(dout, x, kernel, stride=None):
+    pool = _Pool(kernel, stride)
+    _, cache = pool.forward(np.asarray(x, dtype=float))
+    return pool.backward(np.asarray(dout, dtype=float), cache)
+'''),
+    Variant("ex_max_pool_backward", "torch's autograd through max_pool2d", kind="bypass",
+            source='''
+import torch as _torch
+
+def max_pool_backward(dout, x, kernel, stride=None):
+    x = _torch.tensor(np.asarray(x, dtype=float), requires_grad=True)
+    out = _torch.nn.functional.max_pool2d(x, kernel, stride=stride)
+    out.backward(_torch.as_tensor(np.asarray(dout, dtype=float)))
+    return x.grad.numpy()
+'''),
+    Variant("ex_max_pool_backward", "torch's max_pool2d indices and max_unpool2d",
+            kind="bypass", source='''
+import torch as _torch
+
+def max_pool_backward(dout, x, kernel, stride=None):
+    x = _torch.as_tensor(np.asarray(x, dtype=float))
+    _, idx = _torch.nn.functional.max_pool2d_with_indices(x, kernel, stride=stride)
+    d = _torch.as_tensor(np.asarray(dout, dtype=float))
+    flat = _torch.zeros(x.shape[0], x.shape[1], x.shape[2] * x.shape[3], dtype=d.dtype)
+    flat.scatter_add_(2, idx.flatten(2), d.flatten(2))
+    return flat.reshape(x.shape).numpy()
+'''),
+]
+
+MISTAKES += [
+    # Exercise 4: the convolution's backward pass
+    Variant("ex_conv_backward", "dx without flipping the filters (full correlation with W)",
+            expect="flip", source=_conv_backward(gather_unflipped=True)),
+    Variant("ex_conv_backward", "db summed over the first image only", expect="batch",
+            source=_conv_backward(db="dout[0].sum(axis=(1, 2))")),
+    Variant("ex_conv_backward", "db summed over space but not over the batch (shape N, C_out)",
+            expect="db has one entry per filter",
+            source=_conv_backward(db="dout.sum(axis=(2, 3))")),
+    Variant("ex_conv_backward", "dW from the first image only", expect="sum over the images",
+            source=_conv_backward(images="0:1")),
+    Variant("ex_conv_backward", "stride used in the forward and dW but not in dx",
+            expect="stride in dx", source=_conv_backward(dx_at="i, j")),
+    Variant("ex_conv_backward", "padding not cropped from dx", expect="crop",
+            source=_conv_backward(crop="dxp")),
+    Variant("ex_conv_backward", "the padding cropped with p:-p (empty when p = 0)",
+            expect="p:-p", source=_conv_backward(
+                crop="dxp[:, :, padding:-padding, padding:-padding]")),
+    # Exercise 5: the max-pool backward pass
+    Variant("ex_max_pool_backward", "the gradient spread to every element of the window",
+            expect="every element", source=_pool_by_windows("g * np.ones_like(window)")),
+    Variant("ex_max_pool_backward", "dout / k² to every element (average pooling's rule)",
+            expect="average pooling", source=_pool_by_windows("g * np.ones_like(window) / k**2")),
+    Variant("ex_max_pool_backward", "the gradient to every tied maximum", expect="first maximum",
+            source=_pool_by_windows(
+                "g * (window == window.max(axis=(2, 3), keepdims=True))")),
+    Variant("ex_max_pool_backward", "ties to the last maximum (>=)", expect="first",
+            source=_pool_backward(better="values >= best")),
+    Variant("ex_max_pool_backward", "overlapping windows overwrite instead of adding",
+            expect="overlap", source=_pool_backward(add="=")),
+    Variant("ex_max_pool_backward", "stride argument ignored (always the kernel)",
+            expect="stride", source=_pool_backward(step="k")),
+]
+
+CLAIMS += [
+    Claim("dx of a strided convolution is the full convolution of the dilated dout with the "
+          "flipped filters",
+          "assert error_strided_dx < 1e-10, error_strided_dx"),
+    Claim("the one-block network's learning rate is the best of three on validation",
+          "assert block_val_acc == max(v[2] for v in candidates.values())"),
+    Claim("one block of 8 filters learns the digits in three epochs (validation above 90 %)",
+          "assert block_val_acc > 0.9, block_val_acc"),
+    Claim("with the model answers' backward passes the network trains exactly as with the "
+          "library's (the same loss every epoch, the same accuracy)",
+          "assert np.allclose(own_conv_history.train_loss, reference_history.train_loss, "
+          "rtol=1e-9)\n"
+          "assert np.array_equal(own_pool_history.train_loss, reference_history.train_loss)\n"
+          "assert own_conv_val == own_pool_val == block_val_acc"),
+    Claim("two blocks with more filters and epochs (small_cnn) beat the single block on "
+          "validation",
+          "assert val_acc > block_val_acc + 0.02, (val_acc, block_val_acc)"),
+    Claim("ties that change the max-pool gradient are common in the trained block (over 1 % "
+          "of the windows have a tied positive maximum)",
+          "assert tied_positive_share > 0.01, tied_positive_share"),
 ]
