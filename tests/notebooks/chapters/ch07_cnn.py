@@ -372,6 +372,18 @@ def conv_backward_naive(dout, x, W, stride=1, padding=0):
     return (_numeric(forward, x, dout, h=1e-5), _numeric(forward, W, dout, h=1e-5),
             np.asarray(dout).sum(axis=(0, 2, 3)))
 '''),
+    Variant("ex_conv_backward", "the notebook's own library_conv_backward", kind="bypass",
+            source='''
+def conv_backward_naive(dout, x, W, stride=1, padding=0):
+    return library_conv_backward(np.asarray(dout, dtype=float), np.asarray(x, dtype=float),
+                                 np.asarray(W, dtype=float), stride, padding)
+'''),
+    Variant("ex_max_pool_backward", "the notebook's own library_max_pool_backward",
+            kind="bypass", source='''
+def max_pool_backward(dout, x, kernel, stride=None):
+    return library_max_pool_backward(np.asarray(dout, dtype=float), np.asarray(x, dtype=float),
+                                     kernel, stride)
+'''),
     Variant("ex_max_pool_backward", "the library's MaxPool2D layer, forward then backward",
             kind="bypass", source='''
 from dlcourse.models.cnn import MaxPool2D as _Pool
