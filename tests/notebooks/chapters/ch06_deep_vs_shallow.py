@@ -60,6 +60,23 @@ def gmm_predict(X_train, y_train, X_test, n_components=2, seed=0):
 '''
 
 
+def _conv1d(*, taps="W[:, :, j]", window="x[:, :, j:j + span:stride]",
+            t_out="(x.shape[2] - k) // stride + 1", dtype="np.result_type(x, W, b)",
+            bias="out + b[None, :, None]"):
+    """The model answer of Exercise 5 with one piece changed."""
+    return f'''
+def my_conv1d(x, W, b, stride=1):
+    x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
+    k = W.shape[2]
+    T_out = {t_out}
+    span = stride * (T_out - 1) + 1
+    out = np.zeros((x.shape[0], W.shape[0], T_out), dtype={dtype})
+    for j in range(k):
+        out += np.einsum("oc,nct->not", {taps}, {window})
+    return {bias}
+'''
+
+
 BYPASSES = [
     Variant("ex_dft", "numpy's FFT", kind="bypass", source='''
 def my_dft(x):
@@ -117,6 +134,46 @@ def gmm_predict(X_train, y_train, X_test, n_components=2, seed=0):
     model = GaussianMixtureClassifier(n_components, random_state=seed)
     return model.fit(X_train, y_train).predict(X_test)
 '''),
+    Variant("ex_conv1d", "the library's im2col convolution", kind="bypass", source='''
+from dlcourse.models.conv1d import conv1d as _conv1d
+
+def my_conv1d(x, W, b, stride=1):
+    return _conv1d(x, W, b, stride=stride)
+'''),
+    Variant("ex_conv1d", "the library's layer with the given weights", kind="bypass", source='''
+from dlcourse.models.conv1d import Conv1D as _Conv1D
+
+def my_conv1d(x, W, b, stride=1):
+    W = np.asarray(W)
+    layer = _Conv1D(W.shape[1], W.shape[0], W.shape[2], stride=stride, dtype=W.dtype)
+    layer.params["W"][...] = W
+    layer.params["b"][...] = b
+    return layer.forward(x)[0]
+'''),
+    Variant("ex_conv1d", "torch's conv1d", kind="bypass", source='''
+import torch as _torch
+
+def my_conv1d(x, W, b, stride=1):
+    t = lambda a: _torch.as_tensor(np.asarray(a))
+    return _torch.nn.functional.conv1d(t(x), t(W), t(b), stride=stride).numpy()
+'''),
+    Variant("ex_conv1d", "np.correlate per signal, channel and filter", kind="bypass", source='''
+def my_conv1d(x, W, b, stride=1):
+    x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
+    out = [[sum(np.correlate(x[n, c], W[o, c], mode="valid")
+                for c in range(x.shape[1]))[::stride] + b[o]
+            for o in range(W.shape[0])] for n in range(x.shape[0])]
+    return np.asarray(out, dtype=np.result_type(x, W, b))
+'''),
+    Variant("ex_conv1d", "scipy.signal.correlate on the whole batch", kind="bypass", source='''
+import scipy.signal as _signal
+
+def my_conv1d(x, W, b, stride=1):
+    x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
+    full = np.stack([_signal.correlate(x, W[o][None], mode="valid")[:, 0]
+                     for o in range(len(W))], axis=1)
+    return full[:, :, ::stride] + b[None, :, None]
+'''),
 ]
 
 MISTAKES = [
@@ -156,6 +213,20 @@ MISTAKES = [
             source=_gmm(result="np.argmax(np.stack(scores, axis=1), axis=1)")),
     Variant("ex_gmm", "every mixture fitted on all rows", expect="rows of that class",
             source=_gmm(rows="X_train")),
+    # Exercise 5: the 1-D convolution
+    Variant("ex_conv1d", "the filter flipped (np.convolve's convolution)",
+            expect="flipped the filter", source=_conv1d(taps="W[:, :, k - 1 - j]")),
+    Variant("ex_conv1d", "bias forgotten", expect="bias is missing", source=_conv1d(bias="out")),
+    Variant("ex_conv1d", "stride ignored", expect="stride was ignored",
+            source=_conv1d(t_out="x.shape[2] - k + 1", window="x[:, :, j:j + T_out]")),
+    Variant("ex_conv1d", "one output too few", expect="T_out = \\(T - k\\) // stride \\+ 1",
+            source=_conv1d(t_out="(x.shape[2] - k) // stride")),
+    Variant("ex_conv1d", "channels averaged instead of summed", expect="ALL C_in input channels",
+            source=_conv1d(bias="out / x.shape[1] + b[None, :, None]")),
+    Variant("ex_conv1d", "only the first input channel", expect="ALL C_in input channels",
+            source=_conv1d(taps="W[:, :1, j]", window="x[:, :1, j:j + span:stride]")),
+    Variant("ex_conv1d", "float64 output buffer", expect="float32 in must give float32 out",
+            source=_conv1d(dtype="np.float64")),
 ]
 
 CLAIMS = [
@@ -219,4 +290,44 @@ CLAIMS = [
     Claim("trained first-layer weights emphasise the bands below 1 kHz over every band above",
           "above = max(v for low, v in band_ratio.items() if low >= 1000)\n"
           "assert min(band_ratio[0], band_ratio[500]) > above, band_ratio"),
+    # the 1-D CNN (§9.2, §9.3)
+    Claim("the CNN's setting is the best validation accuracy of the nine, each trained on the "
+          "same 400 clips",
+          "assert len(cnn_val) == 9\n"
+          "assert cnn_val[CNN_KERNEL, CNN_LR] == max(cnn_val.values()), cnn_val"),
+    Claim("the CNN trains on the same nested subsets as the other learning curves",
+          "from dlcourse.studies.learning_curves import stratified_order as _order\n"
+          "assert np.array_equal(order, _order(y_audio, 0)) and len(audio_curves['accuracy'][CNN]) "
+          "== len(AUDIO_SIZES)"),
+    Claim("from 50 to 200 clips the best MFCC pipeline is ahead of every learned model: several "
+          "points above the spectrogram MLP and the CNN, far above the raw-waveform MLP",
+          "acc = audio_curves['accuracy']\n"
+          "mfcc = [m for m in SHALLOW if m.startswith('MFCC')]\n"
+          "for n in (50, 100, 200):\n"
+          "    i = AUDIO_SIZES.index(n)\n"
+          "    best = max(acc[m][i] for m in mfcc)\n"
+          "    assert best > max(acc['log spectrogram + MLP'][i], acc[CNN][i]) + 0.02, (n, acc)\n"
+          "    assert best > acc['raw waveform + MLP'][i] + 0.25, (n, acc)"),
+    Claim("with 25 clips every model stays below 80 %",
+          "acc = audio_curves['accuracy']\n"
+          "assert max(acc[m][AUDIO_SIZES.index(25)] for m in acc) < 0.8, acc"),
+    Claim("the CNN on the raw waveform is far above the MLP on the same waveform at every size",
+          "acc = audio_curves['accuracy']\n"
+          "for i in range(len(AUDIO_SIZES)):\n"
+          "    assert acc[CNN][i] > acc['raw waveform + MLP'][i] + 0.3, (i, acc[CNN])"),
+    Claim("the CNN keeps climbing: from 400 to 800 clips it gains several points",
+          "acc = audio_curves['accuracy'][CNN]\n"
+          "assert acc[AUDIO_SIZES.index(800)] > acc[AUDIO_SIZES.index(400)] + 0.03, acc"),
+    Claim("at 800 clips the CNN is ahead of the best shallow pipeline, with each of three seeds",
+          "acc = audio_curves['accuracy']; i = AUDIO_SIZES.index(800)\n"
+          "assert cnn_seeds[0] == acc[CNN][i] and len(cnn_seeds) == 3\n"
+          "assert min(cnn_seeds) > max(acc[m][i] for m in SHALLOW) + 0.01, cnn_seeds"),
+    Claim("at 50 clips the best MFCC pipeline is far more accurate than both networks on raw audio",
+          "acc = audio_curves['accuracy']; i = AUDIO_SIZES.index(50)\n"
+          "best = max(acc[m][i] for m in SHALLOW)\n"
+          "assert best > acc[CNN][i] + 0.08 and best > acc['raw waveform + MLP'][i] + 0.3, acc"),
+    Claim("the shallow MFCC pipelines train in a fraction of the CNN's time",
+          "fit = audio_curves['fit_seconds']\n"
+          "for m in ('MFCC + naive Bayes', 'MFCC + GMM', 'MFCC + SVM'):\n"
+          "    assert fit[m][-1] < 0.5 * fit[CNN][-1], (m, fit)"),
 ]
