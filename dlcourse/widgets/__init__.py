@@ -8,6 +8,7 @@ its initial values and raises nothing.
 
 from .attention import attention_explorer
 from .cnn import feature_map_explorer
+from .conv_backward import conv_gradient_explorer
 from .domains import signal_explorer
 from .frameworks import backprop_explorer
 from .gan import gan_scrubber
@@ -22,7 +23,7 @@ from .signals import dct_compression_explorer, spectrogram_explorer
 from .stacking import stacking_explorer
 
 __all__ = ["activation_explorer", "attention_explorer", "backprop_explorer",
-           "augmentation_explorer", "capacity_explorer",
+           "augmentation_explorer", "capacity_explorer", "conv_gradient_explorer",
            "feature_map_explorer", "gan_scrubber",
            "gradient_flow_explorer", "lstm_gate_explorer", "neuron_explorer", "optimizer_race",
            "signal_explorer", "stacking_explorer", "temperature_explorer",
