@@ -218,6 +218,34 @@ assert abs(d_loss_end - 2 * np.log(2)) < 0.15, d_loss_end
 assert report["modes_covered"] == 8 and report["mmd"] < 0.02, report
 assert untrained["mmd"] > 10 * report["mmd"], (untrained, report)
 '''),
+    Claim("from an untrained D both generator gradients are about equal (D(G(z)) near 1/2)",
+          check='''
+assert np.all(np.abs(d_bar[:, 0] - 0.5) < 0.1), d_bar[:, 0]
+assert np.all((0.7 < ratio[:, 0]) & (ratio[:, 0] < 1.4)), ratio[:, 0]
+'''),
+    Claim("after 100 steps of pre-training D confidently rejects the fakes and the non-saturating "
+          "gradient is hundreds of times larger than the saturating one, for every seed", check='''
+i100 = WARMUPS.index(100)
+assert len(GAN_SEEDS) == 5 and d_bar[:, i100].max() < 0.01, d_bar[:, i100]
+assert ratio[:, i100].min() > 300, ratio[:, i100]      # measured 462-1237
+'''),
+    Claim("the saturating gradient is small: below 0.02 after 100 steps and several times below "
+          "its size before D's training, while the non-saturating one grew tenfold or more",
+          check='''
+i100 = WARMUPS.index(100)
+assert norm_sat[:, i100].max() < 0.02, norm_sat[:, i100]          # measured at most 9.7e-3
+assert (norm_sat[:, 0] / norm_sat[:, i100]).min() > 5, norm_sat   # measured 9.7x or more
+assert (norm_ns[:, i100] / norm_ns[:, 0]).min() > 10, norm_ns     # measured 30x or more
+'''),
+    Claim("the longer D trains, the larger the ratio, for every seed", check='''
+assert np.all(np.diff(ratio, axis=1) > 0), ratio
+'''),
+    Claim("the measured ratio follows (1 - D)/D of the logit gradients: never above it, furthest "
+          "below where D(G(z)) is most uneven", check='''
+assert np.allclose(curve_ratio, (1 - p_curve) / p_curve)
+assert follow.max() < 1.01 and follow.min() > 0.1, follow
+assert follow.argmin() == (d_max / d_bar).argmax(), (follow, d_max / d_bar)
+'''),
     Claim("after D's warm-up D confidently rejects the fakes; the saturating gradient is "
           "much smaller", check='''
 assert ahead["SGD", "saturating"].d_fake[0] < 0.01, ahead["SGD", "saturating"].d_fake
