@@ -218,6 +218,11 @@ assert abs(d_loss_end - 2 * np.log(2)) < 0.15, d_loss_end
 assert report["modes_covered"] == 8 and report["mmd"] < 0.02, report
 assert untrained["mmd"] > 10 * report["mmd"], (untrained, report)
 '''),
+    Claim("the probe: D pre-trained for 0, 10, 30, 100 or 300 steps, five seeds, 512 noise "
+          "vectors", check='''
+assert WARMUPS == (0, 10, 30, 100, 300) and list(GAN_SEEDS) == [0, 1, 2, 3, 4]
+assert tuple(z_probe.shape) == (512, 2) and d_bar.shape == (5, 5)
+'''),
     Claim("from an untrained D both generator gradients are about equal (D(G(z)) near 1/2)",
           check='''
 assert np.all(np.abs(d_bar[:, 0] - 0.5) < 0.1), d_bar[:, 0]
