@@ -83,3 +83,103 @@ def make_sequence_task(n: int, length: int = 8, vocab: int = 10, task: str = "so
     X = np.random.default_rng(seed).integers(0, vocab, size=(n, length))
     Y = np.sort(X, axis=1) if task == "sort" else X[:, ::-1].copy()
     return X, Y
+
+
+# ----------------------------------------------------- number words -> digits (a toy translation)
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+          "eighteen", "nineteen"]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+#: Source vocabulary of :func:`make_number_translation`: id 0 is padding.
+NUMBER_WORDS = ["<pad>", *_UNITS, *_TENS, "hundred", "thousand"]
+#: Target vocabulary: the digits 0-9 are ids 0-9, then end of sequence, start, padding.
+DIGIT_TOKENS = [*"0123456789", "<eos>", "<bos>", "<pad>"]
+DIGIT_EOS, DIGIT_BOS, DIGIT_PAD = 10, 11, 12
+NUMBER_MAX_WORDS, NUMBER_MAX_DIGITS = 6, 4
+
+
+def number_to_words(k: int) -> tuple[list[str], list[int]]:
+    """English words for 0 <= k <= 9999 (no "and"), and for each decimal digit of k the index
+    of the word that names it, or -1 for a zero no word names.
+
+    >>> number_to_words(3042)
+    (['three', 'thousand', 'forty', 'two'], [0, -1, 2, 3])
+
+    A teen ("twelve") names both its digits; a tens word alone ("forty") names its zero too.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= 9999:
+        raise ValueError(f"k must be an integer in 0..9999, got {k!r}")
+    k = int(k)
+    if k == 0:
+        return ["zero"], [0]
+    words: list[str] = []
+    align: list[int] = []
+    thousands, hundreds, rest = k // 1000, (k // 100) % 10, k % 100
+    if thousands:
+        align.append(len(words))
+        words += [_UNITS[thousands], "thousand"]
+    if hundreds:
+        align.append(len(words))
+        words += [_UNITS[hundreds], "hundred"]
+    elif thousands:
+        align.append(-1)
+    tens_digit_shown = k >= 10
+    if rest >= 20:
+        tens_at = len(words)
+        words.append(_TENS[rest // 10 - 2])
+        align.append(tens_at)
+        if rest % 10:
+            align.append(len(words))
+            words.append(_UNITS[rest % 10])
+        else:
+            align.append(tens_at)
+    elif rest >= 10:
+        align += [len(words), len(words)]
+        words.append(_UNITS[rest])
+    else:
+        if tens_digit_shown:
+            align.append(-1)
+        if rest:
+            align.append(len(words))
+            words.append(_UNITS[rest])
+        elif k >= 10:
+            align.append(-1)
+    return words, align
+
+
+def make_number_translation(numbers=None, n: int = 0, seed: int = 0) -> dict:
+    """A translation-like task: English number words -> the number's digits.
+
+    ``numbers`` (a sequence of ints in 0..9999), or ``n`` numbers drawn uniformly with ``seed``.
+    Returns a dict of int64 arrays, padded:
+
+    - ``source`` (n, 6): word ids (:data:`NUMBER_WORDS`, 0 = padding), e.g. "three thousand
+      forty two";
+    - ``target`` (n, 5): digit ids then ``<eos>`` (:data:`DIGIT_TOKENS`), padded with ``<pad>``;
+    - ``alignment`` (n, 4): for each digit, the index of the source word that names it
+      (:func:`number_to_words`), -1 for a zero no word names and for padding;
+    - ``numbers`` (n,).
+    """
+    if numbers is None:
+        check_positive(n, "n", integer=True)
+        numbers = np.random.default_rng(seed).integers(0, 10000, n)
+    numbers = np.asarray(numbers)
+    if numbers.ndim != 1 or not np.issubdtype(numbers.dtype, np.integer):
+        raise ValueError(f"numbers must be a 1-D array of integers, got shape {numbers.shape} "
+                         f"and dtype {numbers.dtype}")
+    word_id = {w: i for i, w in enumerate(NUMBER_WORDS)}
+    m = len(numbers)
+    source = np.zeros((m, NUMBER_MAX_WORDS), dtype=np.int64)
+    target = np.full((m, NUMBER_MAX_DIGITS + 1), DIGIT_PAD, dtype=np.int64)
+    alignment = np.full((m, NUMBER_MAX_DIGITS), -1, dtype=np.int64)
+    for i, k in enumerate(numbers):
+        words, align = number_to_words(int(k))
+        source[i, :len(words)] = [word_id[w] for w in words]
+        digits = [int(c) for c in str(int(k))]
+        target[i, :len(digits)] = digits
+        target[i, len(digits)] = DIGIT_EOS
+        alignment[i, :len(align)] = align
+    return {"source": source, "target": target, "alignment": alignment,
+            "numbers": numbers.astype(np.int64)}

@@ -17,6 +17,11 @@ here for :func:`dlcourse.torch.to_torch`: ``LayerNorm`` → ``nn.LayerNorm``,
 block's ``norm_first``; a causal block becomes :class:`CausalEncoderLayer`, which applies the
 causal mask itself), ``CausalTransformer`` → :class:`CausalTransformerLM`; and back with
 :func:`dlcourse.torch.from_torch` for ``nn.LayerNorm`` and ``nn.TransformerEncoderLayer``.
+
+Last, an encoder-decoder with cross-attention, :class:`Seq2SeqTransformer` (its decoder made
+of :class:`DecoderBlock` s, which return their cross-attention weights) and
+:func:`train_seq2seq`, for the toy translation
+:func:`dlcourse.data.sequences.make_number_translation` (number words -> digits).
 """
 
 from __future__ import annotations
@@ -111,6 +116,19 @@ def attention_maps(model: TransformerEncoderModel, X) -> tuple[np.ndarray, np.nd
     return logits.argmax(-1).numpy(), weights.numpy()
 
 
+
+def warmup_cosine(optimizer, steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning rate warms up linearly over the first 10 % of ``steps``, then decays to 0
+    along a half cosine (call ``step()`` once per training step)."""
+    warmup = max(1, steps // 10)
+
+    def lr_at(step):
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + np.cos(np.pi * (step - warmup) / max(1, steps - warmup)))
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+
+
 def train_transformer(model: TransformerEncoderModel, *, task: str = "sort", steps: int = 800,
                       batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
                       eval_every: int = 250, X_val=None, Y_val=None) -> dict:
@@ -125,13 +143,7 @@ def train_transformer(model: TransformerEncoderModel, *, task: str = "sort", ste
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    warmup = max(1, steps // 10)
-
-    def lr_at(step):
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + np.cos(np.pi * (step - warmup) / max(1, steps - warmup)))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_at)
+    schedule = warmup_cosine(optimizer, steps)
     loss_fn = nn.CrossEntropyLoss()
     history = {"loss": [], "val_step": [], "val_sequence_accuracy": []}
     start = time.perf_counter()
@@ -282,3 +294,127 @@ def _(model: CausalTransformer) -> CausalTransformerLM:
     copy_into(twin.head.weight, model.head.params["W"].T)
     copy_into(twin.head.bias, model.head.params["b"])
     return twin
+
+
+# ------------------------------------------- an encoder-decoder with cross-attention (torch)
+
+class DecoderBlock(nn.Module):
+    """Pre-norm decoder block: causal self-attention, cross-attention (交叉注意力) to the
+    encoder's output, feed-forward; each ``y = y + sublayer(LayerNorm(y))``."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int) -> None:
+        super().__init__()
+        self.self_attn = nn.MultiheadAttention(d_model, n_heads, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(d_model, n_heads, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Linear(d_ff, d_model))
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
+
+    def forward(self, y, memory, memory_padding=None, need_weights: bool = False):
+        """y (N, T, d), memory (N, S, d), memory_padding (N, S) bool (True = padding) ->
+        (y (N, T, d), cross-attention weights (N, n_heads, T, S) or None)."""
+        T = y.shape[1]
+        blocked = torch.ones(T, T, dtype=torch.bool, device=y.device).triu(1)  # True = blocked
+        h = self.norm1(y)
+        y = y + self.self_attn(h, h, h, attn_mask=blocked, need_weights=False)[0]
+        h = self.norm2(y)
+        c, weights = self.cross_attn(h, memory, memory, key_padding_mask=memory_padding,
+                                     need_weights=need_weights, average_attn_weights=False)
+        y = y + c
+        return y + self.ff(self.norm3(y)), weights
+
+
+class Seq2SeqTransformer(nn.Module):
+    """A small encoder-decoder Transformer: source ids (N, S) -> target logits (N, T, V_tgt).
+
+    Encoder: embedding (× sqrt(d)) + sinusoidal encoding, pre-norm
+    ``nn.TransformerEncoderLayer`` s (padding masked), a final LayerNorm. Decoder: the same
+    embedding scheme for the target read so far (starting with ``bos``), :class:`DecoderBlock`
+    s, a final LayerNorm and a linear read-out. ``forward(src, tgt_in)`` is teacher forcing;
+    :meth:`greedy_decode` generates. Source id 0 is padding.
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, max_src: int, max_tgt: int,
+                 d_model: int = 32, n_heads: int = 2, n_layers: int = 1, d_ff: int = 64,
+                 bos: int = 0) -> None:
+        super().__init__()
+        self.d_model, self.bos, self.max_tgt = d_model, bos, max_tgt
+        self.src_embed, self.tgt_embed = nn.Embedding(src_vocab, d_model), nn.Embedding(
+            tgt_vocab, d_model)
+        for embedding in (self.src_embed, self.tgt_embed):
+            nn.init.normal_(embedding.weight, std=d_model ** -0.5)
+        pe = positional_encoding(max(max_src, max_tgt), d_model, dtype=np.float32)
+        self.register_buffer("pe", torch.from_numpy(pe))
+        self.encoder = nn.ModuleList(
+            nn.TransformerEncoderLayer(d_model, n_heads, d_ff, dropout=0.0, batch_first=True,
+                                       norm_first=True) for _ in range(n_layers))
+        self.decoder = nn.ModuleList(DecoderBlock(d_model, n_heads, d_ff)
+                                     for _ in range(n_layers))
+        self.enc_norm, self.dec_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, tgt_vocab)
+
+    def _embed(self, embedding, ids):
+        return embedding(ids) * self.d_model ** 0.5 + self.pe[: ids.shape[1]]
+
+    def encode(self, src):
+        padding = src == 0
+        x = self._embed(self.src_embed, src)
+        for layer in self.encoder:
+            x = layer(x, src_key_padding_mask=padding)
+        return self.enc_norm(x), padding
+
+    def decode(self, tgt_in, memory, padding, need_weights: bool = False):
+        y = self._embed(self.tgt_embed, tgt_in)
+        weights = []
+        for block in self.decoder:
+            y, w = block(y, memory, padding, need_weights)
+            weights.append(w)
+        logits = self.head(self.dec_norm(y))
+        return logits, (torch.stack(weights, dim=1) if need_weights else None)
+
+    def forward(self, src, tgt_in):
+        """src (N, S), tgt_in (N, T) (``bos`` then the target shifted right) -> (N, T, V)."""
+        memory, padding = self.encode(src)
+        return self.decode(tgt_in, memory, padding)[0]
+
+    @torch.no_grad()
+    def greedy_decode(self, src, steps: int | None = None):
+        """Greedy generation from ``bos``: (ids (N, steps), cross-attention weights
+        (N, n_layers, n_heads, steps, S)) as numpy, from the last step's pass."""
+        self.eval()
+        src = torch.as_tensor(np.asarray(src))
+        steps = self.max_tgt if steps is None else steps
+        memory, padding = self.encode(src)
+        out = torch.full((src.shape[0], 1), self.bos, dtype=torch.long)
+        for _ in range(steps):
+            logits, weights = self.decode(out, memory, padding, need_weights=True)
+            out = torch.cat([out, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+        return out[:, 1:].numpy(), weights.numpy()
+
+
+def train_seq2seq(model: Seq2SeqTransformer, make_batch, *, steps: int = 600,
+                  batch_size: int = 64, lr: float = 3e-3, pad: int = -100, seed: int = 0) -> dict:
+    """Adam with teacher forcing on fresh batches ``make_batch(batch_size, rng) -> (src (N, S),
+    tgt (N, T))`` of int64 arrays (``tgt`` ends with its end token, ``pad`` elsewhere, which the
+    loss ignores). The learning rate warms up over the first 10 % of the steps, then decays to
+    0 (cosine). Returns ``{"loss": [...], "seconds": float}``.
+    """
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = warmup_cosine(optimizer, steps)
+    loss_fn = nn.CrossEntropyLoss(ignore_index=pad)
+    history = {"loss": []}
+    start = time.perf_counter()
+    model.train()
+    for _ in range(steps):
+        src, tgt = (torch.from_numpy(a) for a in make_batch(batch_size, rng))
+        tgt_in = torch.cat([torch.full_like(tgt[:, :1], model.bos), tgt[:, :-1]], dim=1)
+        logits = model(src, tgt_in)
+        loss = loss_fn(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        history["loss"].append(loss.item())
+    history["seconds"] = time.perf_counter() - start
+    return history
