@@ -1,4 +1,4 @@
-"""Synthetic sequences (序列) for the recurrent-network chapter; deterministic per seed.
+"""Synthetic sequences (序列) for the recurrent and Transformer chapters; deterministic per seed.
 
 Arrays are batch-first, (n_sequences, T, features), the layout ``batch_first=True`` layers
 and mini-batching expect.

@@ -11,7 +11,11 @@ Transformer decoder and a table of counts are measured and sampled the same way:
   model is, on average, as unsure as;
 - :class:`NGramModel` — the counting baselines (unigram, bigram, …) with add-k smoothing;
 - :func:`generate` — the sampling loop around any ``step(symbol, state) -> (logits, state)``;
-  :func:`sequence_model_step` makes one for a recurrent character model.
+  :func:`sequence_model_step` makes one for a recurrent character model;
+- :func:`train_language_model`, :func:`window_perplexity` — next-symbol training on random
+  windows of a long id sequence, and held-out perplexity, for any model that maps windows
+  to logits (an LSTM reads them through ``encode``, e.g. one-hot vectors), so two models
+  compared see the same data.
 
 Shapes: a vocabulary of ``V`` symbols; logits and probabilities have the vocabulary on the
 last axis, ``(..., V)``; targets are integer ids of shape ``(...)``, the leading shape.
@@ -20,11 +24,14 @@ last axis, ``(..., V)``; targets are integer ids of shape ``(...)``, the leading
 from __future__ import annotations
 
 import numbers
+import time
 
 import numpy as np
 
 from dlcourse.core.activations import softmax
-from dlcourse.core.checks import as_float_array
+from dlcourse.core.checks import as_float_array, check_positive
+from dlcourse.core.losses import softmax_cross_entropy
+from dlcourse.core.optim import Adam, clip_gradients
 
 __all__ = ["NGramModel", "generate", "log_softmax", "perplexity", "perplexity_from_logits",
            "sample_with_temperature", "sequence_model_step", "softmax_with_temperature"]
@@ -333,3 +340,120 @@ def sequence_model_step(model):
         return logits[0], new_state
 
     return step
+
+
+# ------------------------------------------------------------------ training and evaluation
+
+def _check_id_sequence(ids, name: str, need: int) -> np.ndarray:
+    a = np.asarray(ids)
+    if a.dtype == np.bool_ or not np.issubdtype(a.dtype, np.integer) or a.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of integer symbol ids, got dtype "
+                         f"{a.dtype} and shape {a.shape}")
+    if a.size < need:
+        raise ValueError(f"{name} must hold at least {need} ids (context + 1), got {a.size}")
+    return a
+
+
+def window_perplexity(model, ids, context: int, *, encode=None, batch_size: int = 256) -> float:
+    """Perplexity of ``model`` on the non-overlapping windows of ``ids``.
+
+    ``ids`` (L,) is cut into windows of ``context + 1`` symbols overlapping by one; in each
+    the model reads ``context`` symbols (``encode(window (N, context))`` if given) and
+    predicts the next one at every position, so symbol t of a window is predicted from the
+    t symbols before it in that window. The tail that does not fill a window is left out.
+    Returns exp(mean cross-entropy) over all predicted symbols
+    (:func:`perplexity_from_logits`).
+    """
+    ids = _check_id_sequence(ids, "ids", context + 1)
+    n = (ids.size - 1) // context
+    starts = np.arange(n) * context
+    windows = ids[starts[:, None] + np.arange(context + 1)]
+    logits = []
+    for i in range(0, n, batch_size):
+        w = windows[i:i + batch_size, :-1]
+        logits.append(model.forward(w if encode is None else encode(w))[0])
+    return perplexity_from_logits(np.concatenate(logits), windows[:, 1:])
+
+
+def train_language_model(model, ids, *, context: int, seconds: float | None = None,
+                         steps: int | None = None, batch_size: int = 32, lr: float = 3e-3,
+                         clip: float | None = 1.0, encode=None, val_ids=None,
+                         eval_every: float = 1.0, seed: int = 0,
+                         blas_threads: int | None = 1) -> dict:
+    """Next-symbol training on random windows of ``ids``, for a time budget or a step count.
+
+    Each step draws ``batch_size`` windows of ``context + 1`` consecutive symbols at random
+    positions of ``ids`` (L,); the model reads the first ``context`` (through ``encode`` if
+    given, e.g. one-hot vectors for an LSTM) and must output logits (N, context, V) for the
+    next symbol at every position; the loss is the mean cross-entropy over all positions;
+    then gradient clipping to norm ``clip`` and one Adam step (learning rate ``lr``).
+
+    Training stops after ``seconds`` of training time or after ``steps`` steps, whichever
+    comes first (at least one must be given). Training time is the **CPU time** of this
+    process (``time.process_time``), with BLAS on ``blas_threads`` threads: on a shared
+    machine the wall-clock time of a step changes with what else runs, its CPU time hardly,
+    so two models given the same budget get a fair and repeatable number of steps. The wall
+    time is recorded too. With ``val_ids`` the held-out perplexity
+    (:func:`window_perplexity`) is measured every ``eval_every`` seconds of training time and
+    at the end; evaluation is not counted as training time.
+
+    Returns a history dict: ``loss`` (per step), ``steps``, ``seconds`` (training CPU time),
+    ``wall_seconds``, ``val_seconds``, ``val_steps``, ``val_perplexity``.
+    """
+    if seconds is None and steps is None:
+        raise ValueError("give a time budget (seconds=...) or a number of steps (steps=...)")
+    if seconds is not None:
+        check_positive(seconds, "seconds")
+    if steps is not None:
+        check_positive(steps, "steps", integer=True)
+    check_positive(context, "context", integer=True)
+    check_positive(batch_size, "batch_size", integer=True)
+    ids = _check_id_sequence(ids, "ids", context + 2)
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(blas_threads, user_api="blas"):
+            return train_language_model(
+                model, ids, context=context, seconds=seconds, steps=steps,
+                batch_size=batch_size, lr=lr, clip=clip, encode=encode, val_ids=val_ids,
+                eval_every=eval_every, seed=seed, blas_threads=None)
+    rng = np.random.default_rng(seed)
+    optimizer = Adam(model, lr=lr)
+    offsets = np.arange(context + 1)
+    history = {"loss": [], "val_seconds": [], "val_steps": [], "val_perplexity": []}
+
+    def measure(elapsed, step):
+        if val_ids is not None:
+            history["val_seconds"].append(elapsed)
+            history["val_steps"].append(step)
+            history["val_perplexity"].append(window_perplexity(model, val_ids, context,
+                                                               encode=encode))
+
+    measure(0.0, 0)
+    elapsed, wall, step, next_eval = 0.0, 0.0, 0, eval_every
+    while (steps is None or step < steps) and (seconds is None or elapsed < seconds):
+        start, start_wall = time.process_time(), time.perf_counter()
+        w = ids[rng.integers(0, ids.size - context, batch_size)[:, None] + offsets]
+        logits, cache = model.forward(w[:, :-1] if encode is None else encode(w[:, :-1]),
+                                      training=True)
+        V = logits.shape[-1]
+        loss, dlogits = softmax_cross_entropy(logits.reshape(-1, V), w[:, 1:].reshape(-1))
+        optimizer.zero_grad()
+        model.backward(dlogits.reshape(logits.shape), cache)
+        if clip is not None:
+            clip_gradients(model, clip)
+        optimizer.step()
+        elapsed += time.process_time() - start
+        wall += time.perf_counter() - start_wall
+        step += 1
+        history["loss"].append(loss)
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"the training loss became {loss} at step {step}: "
+                                     "lower the learning rate")
+        if elapsed >= next_eval:
+            measure(elapsed, step)
+            next_eval = elapsed + eval_every
+    if not history["val_steps"] or history["val_steps"][-1] != step:
+        measure(elapsed, step)
+    history["steps"], history["seconds"], history["wall_seconds"] = step, elapsed, wall
+    return history

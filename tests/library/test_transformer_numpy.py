@@ -11,14 +11,12 @@ from dlcourse.core.gradcheck import (
     numerical_gradient_of_output,
     relative_error,
 )
-from dlcourse.models.language_model import generate
+from dlcourse.models.language_model import generate, train_language_model, window_perplexity
 from dlcourse.models.sequence_models import SequenceModel
 from dlcourse.models.transformer import (
     CausalTransformer,
     TransformerBlock,
     causal_transformer_step,
-    train_language_model,
-    window_perplexity,
 )
 from dlcourse.torch import from_torch, to_torch
 from dlcourse.torch.transformer import CausalEncoderLayer, CausalTransformerLM
