@@ -34,6 +34,18 @@ def copy_into(parameter: torch.Tensor, array) -> None:
         parameter.copy_(torch.from_numpy(np.ascontiguousarray(array)))
 
 
+def _by_name(dispatcher, obj):
+    """The registered function for ``obj``'s class found by module and qualified name, or
+    None. A reloaded module (``importlib.reload``, IPython's autoreload) defines new class
+    objects that the registry, keyed by the old ones, does not know."""
+    for cls in type(obj).__mro__:
+        for registered, fn in dispatcher.registry.items():
+            if registered is not object and (registered.__module__, registered.__qualname__) \
+                    == (cls.__module__, cls.__qualname__):
+                return fn
+    return None
+
+
 @singledispatch
 def to_torch(model) -> nn.Module:
     """The torch twin of a numpy model or layer, holding copies of its weights.
@@ -42,6 +54,9 @@ def to_torch(model) -> nn.Module:
     Sequential layer by layer (indices match: numpy "3.W" is the twin's "3.weight"), …;
     float64 parameters give a float64 twin.
     """
+    fn = _by_name(to_torch, model)
+    if fn is not None:
+        return fn(model)
     known = sorted(cls.__name__ for cls in to_torch.registry if cls is not object)
     raise TypeError(f"no torch twin for {type(model).__name__}; twins exist for {known}")
 
@@ -50,5 +65,8 @@ def to_torch(model) -> nn.Module:
 def from_torch(module, dtype=np.float64):
     """The numpy model holding copies of a torch module's weights (the reverse of
     :func:`to_torch`)."""
+    fn = _by_name(from_torch, module)
+    if fn is not None:
+        return fn(module, dtype)
     known = sorted(cls.__name__ for cls in from_torch.registry if cls is not object)
     raise TypeError(f"no numpy model for {type(module).__name__}; known: {known}")
