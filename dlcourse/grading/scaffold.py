@@ -243,18 +243,22 @@ def new_chapter(chapter: str, root: Path, title: str | None = None) -> list[Path
             root / "GLOSSARY.md"]
 
 
+def table_rows(text: str) -> list[tuple[str, str]]:
+    """(English, 中文): the first two cells of every row of the markdown tables in ``text``
+    (header and separator rows skipped); GLOSSARY.md and the chapters' tables alike."""
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if (line.lstrip().startswith("|") and len(cells) >= 2 and cells[0]
+                and cells[0] != "English" and not set(cells[0]) <= {"-"}):
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
 def glossary_rows(notebook_text: str) -> list[tuple[str, str]]:
     """(English, 中文) rows of a chapter's last ``### Glossary (术语表)`` table."""
     tables = notebook_text.split("Glossary (术语表)")
-    if len(tables) < 2:
-        return []
-    rows = []
-    for line in tables[-1].splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if (line.lstrip().startswith("|") and len(cells) >= 2 and cells[0] != "English"
-                and not set(cells[0]) <= {"-"}):
-            rows.append((cells[0], cells[1]))
-    return rows
+    return table_rows(tables[-1]) if len(tables) > 1 else []
 
 
 def sync_glossary(root: Path) -> list[tuple[str, str, str]]:

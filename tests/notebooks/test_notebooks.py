@@ -9,6 +9,7 @@ import pytest
 
 from dlcourse.grading import conventions
 from dlcourse.grading.release import release
+from dlcourse.grading.scaffold import glossary_rows, table_rows
 
 from ..nbtools import CHAPTERS, ROOT, course_notebook, read, solution_notebook
 
@@ -101,25 +102,15 @@ def test_course_is_in_sync_with_solutions(chapter, tmp_path):
     assert committed == {p.name for p in (tmp_path / chapter).iterdir()}
 
 
-def _glossary_rows(text: str) -> set[tuple[str, str]]:
-    rows = set()
-    for line in text.splitlines():
-        parts = [p.strip() for p in line.strip().strip("|").split("|")]
-        if len(parts) >= 2 and parts[0] and not set(parts[0]) <= {"-"} and parts[0] != "English":
-            rows.add((parts[0], parts[1]))
-    return rows
-
-
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_glossary_is_in_the_course_glossary(chapter):
     nb = read(solution_notebook(chapter))
     glossary_cells = [c.source for c in nb.cells
                       if c.cell_type == "markdown" and "Glossary (术语表)" in c.source]
     assert glossary_cells, f"{chapter} needs a '### Glossary (术语表)' table"
-    table = glossary_cells[-1].split("Glossary (术语表)", 1)[1]
-    chapter_rows = _glossary_rows(table)
+    chapter_rows = set(glossary_rows(glossary_cells[-1]))
     assert chapter_rows, f"{chapter}'s glossary table is empty"
-    course_rows = _glossary_rows((ROOT / "GLOSSARY.md").read_text())
+    course_rows = set(table_rows((ROOT / "GLOSSARY.md").read_text()))
     missing = sorted(chapter_rows - course_rows)
     assert not missing, (f"add these rows to GLOSSARY.md: {missing} (or run "
                          "`python -c \"from pathlib import Path; from dlcourse.grading.scaffold "
